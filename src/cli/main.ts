@@ -1,0 +1,64 @@
+// `fmalab <command>`: the project's command line. Subcommands are registered in COMMANDS below.
+import type { CliCommand } from "./command";
+import { InputError, UsageError } from "../util/errors";
+
+type Loader = () => Promise<CliCommand>;
+
+/** name → [summary, loader]. Summaries are here so `--help` needs no imports. */
+const COMMANDS: Record<string, [string, Loader]> = {
+  setup: ["check for Jupyter (nbconvert, nbclient, jupyter_client) and install it where possible", async () => (await import("./commands/setup")).command],
+  synth: ["generate the embedded FMA-shaped synthetic dataset (CSV + mp3)", async () => (await import("./commands/synth")).command],
+  download: ["download and verify the official FMA archives (resumable, SHA1-checked, safe unzip)", async () => (await import("./commands/download")).command],
+  notebooks: ["execute every notebook headlessly into out/notebooks/", async () => (await import("./commands/notebooks")).command],
+  lab: ["open the notebooks in Jupyter with the project's tslab kernel", async () => (await import("./commands/lab")).command],
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([name, [summary]]) => `  ${name.padEnd(width)}  ${summary}`);
+  return [
+    "fmalab — music-genre classification on the Free Music Archive",
+    "",
+    "Usage: fmalab <command> [options]   (fmalab <command> --help for its options)",
+    "",
+    "Commands:",
+    ...lines,
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    console.log(help());
+    return name ? 0 : 1;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    console.error(`fmalab: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  const command = await entry[1]();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(command.usage);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof InputError) {
+      console.error(`fmalab ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      console.error(err instanceof Error ? err.stack ?? err.message : err);
+      process.exit(1);
+    },
+  );
+}

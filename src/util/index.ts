@@ -1,0 +1,4 @@
+export * from "./fs";
+export * from "./errors";
+export * from "./random";
+export * from "./progress";
