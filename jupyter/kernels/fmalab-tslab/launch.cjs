@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Starts the project's own tslab kernel for Jupyter. kernel.json runs
+//   node {resource_dir}/launch.cjs {connection_file}
+// and Jupyter substitutes {resource_dir} with this folder (jupyter_client >= 7), so nothing here is an
+// absolute path. tslab uses the process cwd as its rootDir, so we chdir to the project root first: cells then
+// `import * as lab from "./src"` whatever folder the notebook lives in.
+"use strict";
+const fs = require("node:fs");
+const path = require("node:path");
+
+const connectionFile = process.argv[2];
+if (!connectionFile) {
+  console.error("usage: node launch.cjs CONNECTION_FILE (Jupyter passes it; see kernel.json)");
+  process.exit(2);
+}
+
+// jupyter/kernels/fmalab-tslab → project root, confirmed by the package.json name.
+const root = path.resolve(__dirname, "..", "..", "..");
+const pkgPath = path.join(root, "package.json");
+let pkgName = null;
+try {
+  pkgName = JSON.parse(fs.readFileSync(pkgPath, "utf8")).name;
+} catch {
+  // reported below
+}
+if (pkgName !== "fma-genre-lab") {
+  console.error(`fmalab-tslab kernel: expected the fma-genre-lab project at ${root} (no matching package.json)`);
+  process.exit(1);
+}
+const tslabMain = path.join(root, "node_modules", "tslab", "dist", "main.js");
+if (!fs.existsSync(tslabMain)) {
+  console.error(`fmalab-tslab kernel: ${tslabMain} is missing; run \`npm ci\` in ${root}`);
+  process.exit(1);
+}
+
+process.chdir(root);
+const { startKernel } = require(tslabMain);
+// enableFindLocal: false — this is already the project's local tslab.
+startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });

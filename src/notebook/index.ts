@@ -1,0 +1,21 @@
+// Notebook execution and format rules (used by `fmalab notebooks`, `fmalab lab`, the main job and tests).
+export {
+  NOTEBOOK_KERNEL_NAME,
+  PROJECT_JUPYTER_DIR,
+  NOTEBOOKS_DIR,
+  JUPYTER_MODULES,
+  jupyterPython,
+  jupyterEnv,
+  missingPythonModules,
+} from "./jupyter";
+export {
+  executeNotebook,
+  notebookDataDir,
+  listNotebooks,
+  cleanKernelErrorText,
+  NotebookExecutionError,
+  type ExecuteNotebookOptions,
+  type NotebookResult,
+  type NotebookCellTiming,
+} from "./execute";
+export { checkNotebookFormat, clearNotebookOutputs, cellSourceText } from "./format";
