@@ -1,0 +1,3 @@
+// The one public entry the notebooks import: `import * as lab from "./src"`.
+export * from "./util";
+export * from "./data";
