@@ -1,0 +1,3 @@
+// Figures: Observable Plot rendered server-side, shown in notebooks, written to figures/.
+export { renderPlot, stablePlotIds, toStandaloneSvg, Plot } from "./observable";
+export { displayHtml, writeFigure, svgToPng, type WriteFigureOptions, type WrittenFigure } from "./html";
