@@ -1,3 +1,5 @@
 // The one public entry the notebooks import: `import * as lab from "./src"`.
 export * from "./util";
 export * from "./data";
+export * from "./plots";
+export * from "./notebook";
