@@ -1,0 +1,432 @@
+// Hand-crafted clip features in the spirit of FMA's features.py, computed per frame with meyda's feature
+// extractors and summarised per clip with the 7 FMA statistics (stats.ts) → names `feature/stat/NN`.
+//
+// Framing matches our spectrograms and librosa: frame 2048, hop 512, centred (the signal is zero-padded
+// by frame/2 on both sides), so a 30 s clip at 22,050 Hz has 1 + ⌊661,500 / 512⌋ = 1,292 frames.
+//
+// Speed: meyda's own `Meyda.extract` windows into a plain JS array and runs fftjs (one object per
+// butterfly), ≈ 170 ms of a 30 s clip's time before any feature; with our feature list ≈ 720 ms per clip.
+// So we window and FFT ourselves (RealFFT, no allocation per frame) and call meyda's extractor
+// functions (`Meyda.featureExtractors.*`) on the amplitude spectrum, with meyda's own filter banks and
+// Hann window. Two meyda extractors allocate per filter per frame (melBands ≈ 370 ms, chroma ≈ 150 ms
+// per clip): FastMeydaBanks recomputes them on the same banks (tests check equality). Result: ≈ 210 ms
+// per 30 s clip on this 2-core machine (was ≈ 720 ms with Meyda.extract).
+//
+// Where meyda differs from librosa (each checked in node_modules/meyda/src, v5.6.3) and what we do:
+//  - Window: meyda's "hanning" is the symmetric Hann, 0.5 − 0.5·cos(2πi/(N−1)); librosa uses the
+//    periodic one (N in the denominator). We use meyda's.
+//  - Spectrum: meyda keeps N/2 bins (drops the Nyquist bin); librosa N/2 + 1.
+//  - Mel filter bank (utilities.createMelFilterBank): HTK-like mel scale 1125·ln(1 + f/700) from 0 Hz to
+//    Nyquist, triangle edges rounded DOWN to FFT bins (⌊(N+1)·f/sr⌋), peak 1, no Slaney area
+//    normalisation; librosa: Slaney scale, exact frequencies, Slaney norm. Bands: `melBands` (40 here).
+//  - MFCC: meyda takes ln(melPower + 1) (natural log, +1) and an UNNORMALISED DCT-II with scale 2
+//    (the `dct` package); librosa takes 10·log10(max(melPower, 1e-10)) (dB, ref 1, top_db 80) and an
+//    orthonormal DCT-II. We convert what is exactly convertible: ×10/ln 10 (→ 10·log10(melPower + 1))
+//    and the orthonormal scaling (×√(1/(4K)) for c0, ×√(1/(2K)) otherwise, K = mel bands). The +1 and
+//    the filter bank differences remain, so values are close to, not equal to, librosa's.
+//  - Spectral centroid / spread: meyda returns BIN units (mean / std of the bin index weighted by the
+//    amplitude spectrum). We multiply by sr/N → Hz, like librosa's spectral_centroid / spectral_bandwidth.
+//  - Spectral rolloff: meyda uses a fixed 99 % of the summed amplitude (librosa default 85 %) and a bin
+//    width of sr/(2·(N/2 − 1)) instead of sr/N; we correct the bin width (×(N/2 − 1)/(N/2)), the 99 %
+//    stays (documented in the name list as meyda's definition).
+//  - Spectral flatness: meyda uses the amplitude spectrum, no floor (a zero bin → 0; a silent frame →
+//    NaN, which we set to 0); librosa uses power with amin 1e-10.
+//  - Chroma: meyda's filter bank ports librosa.filters.chroma (A440, centre octave 5, width 2, base C),
+//    except that its max(binWidth, 1) floor is lost (`Math.max(v − f[i])` with `1` passed as map's
+//    thisArg); applied to the AMPLITUDE spectrum (librosa chroma_stft: power), then divided by the
+//    frame's maximum (librosa: norm = ∞, the same).
+//  - zcr / rms / energy: meyda computes them on the WINDOWED frame and zcr as a count. We pass the raw
+//    (unwindowed) frame, and divide zcr by the frame length → crossings per sample, librosa's
+//    zero_crossing_rate (whose centring pads with edge values; ours with zeros). rms is then librosa's
+//    rms(y=…) (FMA used rms(S=stft), which differs by the window's energy). energy = Σx² of the frame
+//    (= N·rms², kept because meyda offers it).
+//  - Spectral contrast: meyda has none. We compute librosa's spectral_contrast ourselves from the same
+//    magnitude spectrum (N/2 + 1 bins): 6 octave bands from 200 Hz + the band below (7 values),
+//    quantile 0.02, dB difference of peak and valley with power_to_db(ref 1, amin 1e-10, top_db 80 over
+//    the whole clip) — as librosa, except the window (symmetric Hann here).
+//  - FMA's chroma_cqt, chroma_cens and tonnetz have no meyda counterpart and are absent.
+import * as meydaModule from "meyda";
+import { RealFFT } from "./fft";
+import { STATISTICS, featureColumnName, summaryStatistics } from "./stats";
+
+/** The parts of meyda's default export we use (its .d.ts does not declare the filter banks). */
+export interface MeydaApi {
+  bufferSize: number;
+  sampleRate: number;
+  melBands: number;
+  chromaBands: number;
+  numberOfMFCCCoefficients: number;
+  windowingFunction: string;
+  featureExtractors: Record<string, (args: Record<string, unknown>) => unknown>;
+  windowing(signal: Float32Array, windowName?: string): ArrayLike<number>;
+  extract(features: string | string[], signal: Float32Array): unknown;
+  melFilterBank?: number[][];
+  chromaFilterBank?: number[][];
+  barkScale?: Float32Array;
+}
+
+// meyda's node build is CommonJS without __esModule: with esModuleInterop the namespace import's
+// `default` is module.exports, without it the namespace is module.exports itself.
+export const Meyda: MeydaApi = ((meydaModule as unknown as { default?: MeydaApi }).default ??
+  (meydaModule as unknown as MeydaApi)) as MeydaApi;
+
+export interface ClipFeatureOptions {
+  /** Frame (FFT) length, a power of two. Default 2048. */
+  frameLength?: number;
+  /** Hop between frames. Default 512. */
+  hopLength?: number;
+  /** Number of MFCCs (meyda allows ≤ 40). Default 20, like FMA. */
+  nMfcc?: number;
+  /** Mel bands of meyda's filter bank behind the MFCCs. Default 40. */
+  melBands?: number;
+  /** Chroma bins. Default 12. */
+  chromaBands?: number;
+  /** Spectral-contrast octave bands above fmin (librosa n_bands). Default 6 → 7 values. */
+  contrastBands?: number;
+  /** Spectral-contrast lowest band edge in Hz. Default 200. */
+  contrastFmin?: number;
+  /** Spectral-contrast quantile. Default 0.02. */
+  contrastQuantile?: number;
+}
+
+export const DEFAULT_CLIP_FEATURE_OPTIONS: Required<ClipFeatureOptions> = {
+  frameLength: 2048,
+  hopLength: 512,
+  nMfcc: 20,
+  melBands: 40,
+  chromaBands: 12,
+  contrastBands: 6,
+  contrastFmin: 200,
+  contrastQuantile: 0.02,
+};
+
+/** One frame-level feature: `dims` rows × `frames` columns, row-major. */
+export interface FrameFeature {
+  name: string;
+  dims: number;
+  data: Float32Array;
+}
+
+export interface FrameFeatures {
+  frames: number;
+  sampleRate: number;
+  hopLength: number;
+  features: FrameFeature[];
+}
+
+export interface ClipFeatures {
+  /** `feature/statistic/NN`, FMA's features.csv naming. */
+  names: string[];
+  values: Float32Array;
+  frames: number;
+}
+
+/** The frame-level features in output order, with their dimensions. */
+export function frameFeatureLayout(opts: ClipFeatureOptions = {}): Array<[string, number]> {
+  const o = { ...DEFAULT_CLIP_FEATURE_OPTIONS, ...opts };
+  return [
+    ["chroma", o.chromaBands],
+    ["mfcc", o.nMfcc],
+    ["rms", 1],
+    ["energy", 1],
+    ["spectral_bandwidth", 1],
+    ["spectral_centroid", 1],
+    ["spectral_contrast", o.contrastBands + 1],
+    ["spectral_flatness", 1],
+    ["spectral_rolloff", 1],
+    ["zcr", 1],
+  ];
+}
+
+/** Column names of clipFeatures' values, in order. */
+export function clipFeatureNames(opts: ClipFeatureOptions = {}): string[] {
+  const names: string[] = [];
+  for (const [feature, dims] of frameFeatureLayout(opts)) {
+    for (const stat of STATISTICS) for (let d = 0; d < dims; d++) names.push(featureColumnName(feature, stat, d));
+  }
+  return names;
+}
+
+export interface MeydaBanks {
+  window: Float64Array;
+  melFilterBank: number[][];
+  chromaFilterBank: number[][];
+}
+
+const bankCache = new Map<string, MeydaBanks>();
+
+/** meyda's Hann window and filter banks for these settings, built by meyda itself (and cached). */
+export function meydaBanks(sampleRate: number, frameLength: number, melBands: number, chromaBands: number): MeydaBanks {
+  const key = `${sampleRate}/${frameLength}/${melBands}/${chromaBands}`;
+  const hit = bankCache.get(key);
+  if (hit) return hit;
+  // Meyda is a global singleton: set what extract() reads, force its banks to be rebuilt (it only
+  // checks the band counts, not the sample rate), then restore the caller's settings.
+  const saved = {
+    bufferSize: Meyda.bufferSize,
+    sampleRate: Meyda.sampleRate,
+    melBands: Meyda.melBands,
+    chromaBands: Meyda.chromaBands,
+    windowingFunction: Meyda.windowingFunction,
+  };
+  try {
+    Meyda.bufferSize = frameLength;
+    Meyda.sampleRate = sampleRate;
+    Meyda.melBands = melBands;
+    Meyda.chromaBands = chromaBands;
+    Meyda.windowingFunction = "hanning";
+    Meyda.melFilterBank = undefined;
+    Meyda.chromaFilterBank = undefined;
+    Meyda.barkScale = undefined;
+    Meyda.extract("rms", new Float32Array(frameLength));
+    if (!Meyda.melFilterBank || !Meyda.chromaFilterBank) throw new Error("meyda did not build its filter banks");
+    const window = Float64Array.from(Meyda.windowing(new Float32Array(frameLength).fill(1), "hanning"));
+    const banks: MeydaBanks = { window, melFilterBank: Meyda.melFilterBank, chromaFilterBank: Meyda.chromaFilterBank };
+    bankCache.set(key, banks);
+    return banks;
+  } finally {
+    Object.assign(Meyda, saved);
+  }
+}
+
+/**
+ * Per-frame features of a mono clip (see the header for each feature's definition and units).
+ * Frames are centred: frame t covers samples [t·hop − N/2, t·hop + N/2), zero outside the clip.
+ */
+export function frameFeatures(pcm: Float32Array, sampleRate: number, opts: ClipFeatureOptions = {}): FrameFeatures {
+  const o = { ...DEFAULT_CLIP_FEATURE_OPTIONS, ...opts };
+  const N = o.frameLength;
+  if ((N & (N - 1)) !== 0 || N < 16) throw new RangeError(`frameLength must be a power of two ≥ 16, got ${N}`);
+  if (o.nMfcc > 40 || o.nMfcc > o.melBands) throw new RangeError(`nMfcc must be ≤ 40 and ≤ melBands, got ${o.nMfcc}`);
+  if (o.contrastFmin * 2 ** (o.contrastBands - 1) >= sampleRate / 2) {
+    throw new RangeError(`spectral contrast: band edges exceed Nyquist (fmin ${o.contrastFmin}, ${o.contrastBands} bands, sr ${sampleRate})`);
+  }
+  const half = N / 2;
+  const hop = o.hopLength;
+  const nFrames = 1 + Math.floor(pcm.length / hop);
+  const padded = new Float32Array(pcm.length + N);
+  padded.set(pcm, half);
+
+  const { window, melFilterBank, chromaFilterBank } = meydaBanks(sampleRate, N, o.melBands, o.chromaBands);
+  const ex = Meyda.featureExtractors;
+  const fft = new RealFFT(N);
+  const windowed = new Float64Array(N);
+  const re = new Float64Array(half + 1);
+  const im = new Float64Array(half + 1);
+  const amp = new Float32Array(half); // meyda's convention: N/2 bins
+  const magnitude = new Float64Array(half + 1); // librosa's: N/2 + 1 bins (contrast)
+
+  const layout = frameFeatureLayout(o);
+  const data: Record<string, Float32Array> = {};
+  for (const [name, dims] of layout) data[name] = new Float32Array(dims * nFrames);
+  const contrast = new SpectralContrast(sampleRate, N, o.contrastFmin, o.contrastBands, o.contrastQuantile);
+  const peakDb = new Float64Array((o.contrastBands + 1) * nFrames);
+  const valleyDb = new Float64Array((o.contrastBands + 1) * nFrames);
+
+  const hzPerBin = sampleRate / N;
+  const rolloffBinFix = (half - 1) / half;
+  const fast = new FastMeydaBanks(melFilterBank, chromaFilterBank, N, o.nMfcc);
+  const finite = (x: number): number => (Number.isFinite(x) ? x : 0);
+
+  for (let t = 0; t < nFrames; t++) {
+    const frame = padded.subarray(t * hop, t * hop + N);
+    for (let i = 0; i < N; i++) windowed[i] = frame[i] * window[i];
+    fft.forward(windowed, re, im);
+    for (let k = 0; k <= half; k++) magnitude[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
+    for (let k = 0; k < half; k++) amp[k] = magnitude[k];
+
+    // MFCC and chroma: meyda's definitions on meyda's filter banks, computed by FastMeydaBanks
+    // (meyda's own extractors allocate per filter per frame: ≈ 370 + 150 ms per clip); the unit tests
+    // check they equal Meyda.featureExtractors.mfcc / chroma.
+    fast.mfccInto(amp, data.mfcc, t, nFrames);
+    fast.chromaInto(amp, data.chroma, t, nFrames);
+    data.spectral_centroid[t] = finite(ex.spectralCentroid({ ampSpectrum: amp }) as number) * hzPerBin;
+    data.spectral_bandwidth[t] = finite(ex.spectralSpread({ ampSpectrum: amp }) as number) * hzPerBin;
+    data.spectral_rolloff[t] = finite(ex.spectralRolloff({ ampSpectrum: amp, sampleRate }) as number) * rolloffBinFix;
+    data.spectral_flatness[t] = finite(ex.spectralFlatness({ ampSpectrum: amp }) as number);
+    data.zcr[t] = (ex.zcr({ signal: frame }) as number) / N;
+    data.rms[t] = ex.rms({ signal: frame }) as number;
+    data.energy[t] = ex.energy({ signal: frame }) as number;
+    contrast.peakValleyDb(magnitude, peakDb, valleyDb, t, nFrames);
+  }
+  contrast.finish(peakDb, valleyDb, data.spectral_contrast);
+
+  return {
+    frames: nFrames,
+    sampleRate,
+    hopLength: hop,
+    features: layout.map(([name, dims]) => ({ name, dims, data: data[name] })),
+  };
+}
+
+/** Per-frame features summarised with the 7 FMA statistics → one row of features.csv. */
+export function clipFeatures(pcm: Float32Array, sampleRate: number, opts: ClipFeatureOptions = {}): ClipFeatures {
+  const ff = frameFeatures(pcm, sampleRate, opts);
+  const names = clipFeatureNames(opts);
+  const values = new Float32Array(names.length);
+  const scratch = new Float64Array(ff.frames);
+  let col = 0;
+  for (const f of ff.features) {
+    const stats = [];
+    for (let d = 0; d < f.dims; d++) stats.push(summaryStatistics(f.data, d * ff.frames, ff.frames, 1, scratch));
+    for (const stat of STATISTICS) {
+      // Constant rows (e.g. silence) have NaN skew/kurtosis in scipy; a classifier needs numbers: 0.
+      for (let d = 0; d < f.dims; d++) values[col++] = finiteOrZero(stats[d][stat]);
+    }
+  }
+  return { names, values, frames: ff.frames };
+}
+
+function finiteOrZero(x: number): number {
+  return Number.isFinite(x) ? x : 0;
+}
+
+/**
+ * meyda's mel-band → MFCC and chroma computations with the same filter banks, on typed arrays without
+ * per-frame allocation, and with our unit conversions (see header) folded in:
+ *   mfcc[d] = orthonormal DCT-II of 10·log10(Σ_j mel[i][j]·amp[j]² + 1), j < N/2   (meyda: ln, DCT×2)
+ *   chroma[c] = Σ_j chroma[c][j]·amp[j] / max_c(…)                                  (meyda's exactly)
+ */
+export class FastMeydaBanks {
+  private readonly melStart: Int32Array;
+  private readonly melWeights: Float64Array[];
+  private readonly dctTable: Float64Array;
+  private readonly chromaWeights: Float64Array;
+  private readonly logMel: Float64Array;
+  private readonly chromaOut: Float64Array;
+  readonly nMel: number;
+  readonly nChroma: number;
+  constructor(melFilterBank: number[][], chromaFilterBank: number[][], frameLength: number, readonly nMfcc: number) {
+    const bins = frameLength / 2;
+    this.nMel = melFilterBank.length;
+    this.melStart = new Int32Array(this.nMel);
+    this.melWeights = [];
+    for (let i = 0; i < this.nMel; i++) {
+      const row = melFilterBank[i];
+      let first = -1;
+      let last = -1;
+      for (let j = 0; j < bins; j++) {
+        if (row[j] !== 0) {
+          if (first < 0) first = j;
+          last = j;
+        }
+      }
+      this.melStart[i] = Math.max(0, first);
+      this.melWeights.push(first < 0 ? new Float64Array(0) : Float64Array.from(row.slice(first, last + 1)));
+    }
+    const K = this.nMel;
+    const toDb = 10 / Math.LN10;
+    this.dctTable = new Float64Array(nMfcc * K);
+    for (let d = 0; d < nMfcc; d++) {
+      const norm = d === 0 ? Math.sqrt(1 / K) : Math.sqrt(2 / K);
+      for (let k = 0; k < K; k++) this.dctTable[d * K + k] = toDb * norm * Math.cos((Math.PI / K) * (k + 0.5) * d);
+    }
+    this.nChroma = chromaFilterBank.length;
+    this.chromaWeights = new Float64Array(this.nChroma * bins);
+    for (let c = 0; c < this.nChroma; c++) {
+      for (let j = 0; j < bins; j++) this.chromaWeights[c * bins + j] = chromaFilterBank[c][j];
+    }
+    this.logMel = new Float64Array(K);
+    this.chromaOut = new Float64Array(this.nChroma);
+  }
+
+  /** MFCCs of one amplitude spectrum (N/2 bins) into column t of a nMfcc × nFrames matrix. */
+  mfccInto(amp: ArrayLike<number>, out: Float32Array, t: number, nFrames: number): void {
+    const K = this.nMel;
+    for (let i = 0; i < K; i++) {
+      const w = this.melWeights[i];
+      const s = this.melStart[i];
+      let sum = 0;
+      for (let j = 0; j < w.length; j++) {
+        const a = amp[s + j];
+        sum += w[j] * a * a;
+      }
+      this.logMel[i] = Math.log(sum + 1);
+    }
+    for (let d = 0; d < this.nMfcc; d++) {
+      let acc = 0;
+      const base = d * K;
+      for (let k = 0; k < K; k++) acc += this.dctTable[base + k] * this.logMel[k];
+      out[d * nFrames + t] = acc;
+    }
+  }
+
+  /** Chroma of one amplitude spectrum into column t of a nChroma × nFrames matrix (all 0 if silent). */
+  chromaInto(amp: ArrayLike<number>, out: Float32Array, t: number, nFrames: number): void {
+    const bins = amp.length;
+    let max = 0;
+    for (let c = 0; c < this.nChroma; c++) {
+      let acc = 0;
+      const base = c * bins;
+      for (let j = 0; j < bins; j++) acc += this.chromaWeights[base + j] * amp[j];
+      this.chromaOut[c] = acc;
+      if (acc > max) max = acc;
+    }
+    for (let c = 0; c < this.nChroma; c++) out[c * nFrames + t] = max ? this.chromaOut[c] / max : this.chromaOut[c];
+  }
+}
+
+/** librosa.feature.spectral_contrast on one magnitude frame at a time (see header). */
+class SpectralContrast {
+  private readonly bands: Array<{ start: number; end: number; alpha: number }> = [];
+  private readonly sorted: Float64Array;
+  constructor(sampleRate: number, nFft: number, fmin: number, nBands: number, quantile: number) {
+    const nBins = nFft / 2 + 1;
+    const freq = (k: number): number => (k * sampleRate) / nFft;
+    const octa = [0];
+    for (let k = 0; k <= nBands; k++) octa.push(fmin * 2 ** k);
+    for (let k = 0; k <= nBands; k++) {
+      const lo = octa[k];
+      const hi = octa[k + 1];
+      // Bins with lo ≤ f ≤ hi; bands above the first also take the bin just below; the last band runs
+      // to Nyquist; every band but the last drops its top bin from the sort (librosa's sub_band[:-1]).
+      let first = -1;
+      let last = -1;
+      for (let i = 0; i < nBins; i++) {
+        if (freq(i) >= lo && freq(i) <= hi) {
+          if (first < 0) first = i;
+          last = i;
+        }
+      }
+      if (first < 0) throw new RangeError(`spectral contrast: band ${k} (${lo}–${hi} Hz) has no FFT bin`);
+      if (k > 0) first -= 1;
+      if (k === nBands) last = nBins - 1;
+      const count = last - first + 1;
+      const alpha = Math.max(1, Math.round(quantile * count));
+      const end = k < nBands ? last : last + 1; // exclusive
+      this.bands.push({ start: first, end, alpha });
+    }
+    this.sorted = new Float64Array(nBins);
+  }
+
+  peakValleyDb(magnitude: Float64Array, peakDb: Float64Array, valleyDb: Float64Array, t: number, nFrames: number): void {
+    for (let b = 0; b < this.bands.length; b++) {
+      const { start, end, alpha } = this.bands[b];
+      const n = end - start;
+      const s = this.sorted.subarray(0, n);
+      s.set(magnitude.subarray(start, end));
+      s.sort();
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < alpha; i++) {
+        lo += s[i];
+        hi += s[n - 1 - i];
+      }
+      peakDb[b * nFrames + t] = 10 * Math.log10(Math.max(1e-10, hi / alpha));
+      valleyDb[b * nFrames + t] = 10 * Math.log10(Math.max(1e-10, lo / alpha));
+    }
+  }
+
+  /** Apply power_to_db's top_db = 80 over the whole clip to peak and valley, write their difference. */
+  finish(peakDb: Float64Array, valleyDb: Float64Array, out: Float32Array): void {
+    const clamp = (a: Float64Array): void => {
+      let max = -Infinity;
+      for (let i = 0; i < a.length; i++) if (a[i] > max) max = a[i];
+      const floor = max - 80;
+      for (let i = 0; i < a.length; i++) if (a[i] < floor) a[i] = floor;
+    };
+    clamp(peakDb);
+    clamp(valleyDb);
+    for (let i = 0; i < out.length; i++) out[i] = peakDb[i] - valleyDb[i];
+  }
+}
