@@ -1,0 +1,60 @@
+// librosa.load equivalent: read a file, decode, mix to mono, resample to `sr` (default 22050 Hz).
+import * as fs from "node:fs";
+import { decodeMp3, toMono } from "./decode";
+import { resample, ResampleQuality } from "./resample";
+
+export interface LoadOptions {
+  /** Target sample rate (Hz); null keeps the file's own rate. Default 22050. */
+  sr?: number | null;
+  /** Mix channels down to one (mean, like librosa). Default true; false returns channel 0 only. */
+  mono?: boolean;
+  /** Keep at most this many seconds from the start (librosa duration=). */
+  durationS?: number;
+  /** Resampler filter: "best" = resampy kaiser_best (the reference), "fast" = kaiser_fast. */
+  quality?: ResampleQuality;
+  /** Less decoded audio than this is an error (seconds). Default 1. */
+  minDurationS?: number;
+}
+
+export interface LoadedAudio {
+  pcm: Float32Array;
+  /** Rate of `pcm`. */
+  sampleRate: number;
+  /** Rate the file was encoded at. */
+  sourceRate: number;
+  durationS: number;
+  /** The file was cut short; `pcm` holds what decoded (see DecodedAudio.truncated). */
+  truncated: boolean;
+  /** Number of channels in the file. */
+  sourceChannels: number;
+  warnings: string[];
+}
+
+/** Decode + mono + resample, from bytes already in memory (`source` names them in errors). */
+export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: LoadOptions = {}): Promise<LoadedAudio> {
+  const sr = opts.sr === undefined ? 22050 : opts.sr;
+  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS });
+  let pcm = opts.mono === false ? decoded.channels[0] : toMono(decoded.channels);
+  if (opts.durationS !== undefined) {
+    // librosa offsets/durations are in source samples, cut before resampling.
+    const keep = Math.round(opts.durationS * decoded.sampleRate);
+    if (keep < pcm.length) pcm = pcm.subarray(0, keep);
+  }
+  const targetRate = sr === null ? decoded.sampleRate : sr;
+  const out = targetRate === decoded.sampleRate ? pcm : resample(pcm, decoded.sampleRate, targetRate, opts.quality ?? "best");
+  return {
+    pcm: out,
+    sampleRate: targetRate,
+    sourceRate: decoded.sampleRate,
+    durationS: out.length / targetRate,
+    truncated: decoded.truncated,
+    sourceChannels: decoded.channels.length,
+    warnings: decoded.warnings,
+  };
+}
+
+/** librosa.load(path, sr=22050, mono=True) for MP3 files. */
+export async function loadAudio(path: string, opts: LoadOptions = {}): Promise<LoadedAudio> {
+  const bytes = await fs.promises.readFile(path);
+  return loadAudioBytes(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), path, opts);
+}

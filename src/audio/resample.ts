@@ -1,0 +1,252 @@
+// Band-limited resampling that reproduces what the reference pipeline used:
+// librosa.resample(res_type='kaiser_best') → resampy 0.4's windowed-sinc interpolator
+// (Smith's bandlimited interpolation: a Kaiser-windowed sinc table, linearly interpolated
+// between table entries), followed by librosa's fix_length to ceil(n·ratio).
+//
+// Why not libsamplerate-js (the WASM libsamplerate in package.json)? Measured on a 30 s 44.1 kHz clip
+// here: SINC_BEST 1.2 s, SINC_MEDIUM 0.4 s, SINC_FASTEST 0.19 s, and its simple() API drops the
+// filter's tail (shorter, shifted output: 26–62 dB SNR against librosa's PCM). This implementation is
+// exact to resampy's algorithm, runs in plain JS, and is synchronous.
+//
+// Speed: the rational ratio L/M (reduced) is turned into L polyphase filters, each precomputed exactly
+// as resampy would compute its weights for that fractional offset, so the hot loop is a dot product.
+// A symmetric single-phase filter (integer decimation, e.g. 44.1k → 22.05k) is folded (half the
+// multiplies). Filter parameters: resampy's packaged filters are .npz tables made by its
+// create_filters.py; its docstring gives the parameters to 6 digits (kaiser_best: 50 zero crossings,
+// 2^13 table entries per crossing, Kaiser β 12.9846, roll-off 0.917347; kaiser_fast: 24, 2^9, 9.90322,
+// 0.868212). We rebuild the tables from those numbers, so the result matches resampy to the
+// precision of those digits, not bit for bit.
+
+export type ResampleQuality = "best" | "fast";
+
+interface FilterSpec {
+  numZeros: number;
+  precisionBits: number;
+  beta: number;
+  rolloff: number;
+}
+
+const FILTERS: Record<ResampleQuality, FilterSpec> = {
+  best: { numZeros: 50, precisionBits: 13, beta: 12.9846, rolloff: 0.917347 },
+  fast: { numZeros: 24, precisionBits: 9, beta: 9.90322, rolloff: 0.868212 },
+};
+
+/** Modified Bessel function of the first kind, order 0 (power series; converges fast for |x| < 50). */
+export function besselI0(x: number): number {
+  const q = (x * x) / 4;
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < 500; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-17) break;
+  }
+  return sum;
+}
+
+interface SincTable {
+  /** Right wing of the windowed sinc, numZeros·numTable + 1 entries (resampy's interp_win). */
+  win: Float64Array;
+  /** Table entries per zero crossing (resampy's `precision` return value, 2^bits). */
+  numTable: number;
+}
+
+const tableCache = new Map<ResampleQuality, SincTable>();
+
+/** resampy.filters.sinc_window(num_zeros, precision, window=kaiser(β), rolloff). */
+function sincTable(quality: ResampleQuality): SincTable {
+  const cached = tableCache.get(quality);
+  if (cached) return cached;
+  const spec = FILTERS[quality];
+  const numTable = 2 ** spec.precisionBits;
+  const n = numTable * spec.numZeros;
+  const win = new Float64Array(n + 1);
+  const i0Beta = besselI0(spec.beta);
+  const step = spec.numZeros / n; // np.linspace(0, num_zeros, n + 1)
+  for (let m = 0; m <= n; m++) {
+    const x = spec.rolloff * (m * step);
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    // Right half of a symmetric Kaiser window of length 2n+1: centre at m = 0.
+    const r = m / n;
+    const taper = besselI0(spec.beta * Math.sqrt(Math.max(0, 1 - r * r))) / i0Beta;
+    win[m] = taper * spec.rolloff * sinc;
+  }
+  const table = { win, numTable };
+  tableCache.set(quality, table);
+  return table;
+}
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Polyphase form of resampy's interpolator for one (fromRate, toRate, quality). */
+interface Polyphase {
+  up: number; // L: output phases
+  down: number; // M: input samples per L outputs
+  /** For phase p: taps[offsets[p] … +counts[p]) apply to x[n − left[p] + 1 … n + counts[p] − left[p]]. */
+  taps: Float64Array;
+  offsets: Int32Array;
+  counts: Int32Array;
+  left: Int32Array;
+  /** Phase 0 is a palindrome centred on x[n] (folded loop usable). */
+  symmetric0: boolean;
+}
+
+const polyphaseCache = new Map<string, Polyphase>();
+const MAX_PHASES = 4096;
+
+function polyphaseFor(fromRate: number, toRate: number, quality: ResampleQuality): Polyphase | null {
+  const key = `${fromRate}/${toRate}/${quality}`;
+  const cached = polyphaseCache.get(key);
+  if (cached) return cached;
+  const g = gcd(fromRate, toRate);
+  const up = toRate / g;
+  const down = fromRate / g;
+  if (up > MAX_PHASES) return null;
+  const { win, numTable } = sincTable(quality);
+  const ratio = toRate / fromRate;
+  const gain = ratio < 1 ? ratio : 1; // resampy scales the table by the ratio when downsampling
+  const scale = Math.min(1, ratio);
+  const indexStep = Math.floor(scale * numTable);
+  const nwin = win.length;
+  const taps: number[] = [];
+  const offsets = new Int32Array(up);
+  const counts = new Int32Array(up);
+  const left = new Int32Array(up);
+  // weight(offset, eta, i) = win[o + i·step] + eta·(win[o + i·step + 1] − win[o + i·step]) (np.diff, last delta 0)
+  const weight = (o: number, eta: number): number => {
+    const delta = o + 1 < nwin ? win[o + 1] - win[o] : 0;
+    return gain * (win[o] + eta * delta);
+  };
+  for (let p = 0; p < up; p++) {
+    const fracTime = p / up; // exact fractional input position of output phase p
+    let frac = scale * fracTime;
+    let indexFrac = frac * numTable;
+    let offset = Math.floor(indexFrac);
+    let eta = indexFrac - offset;
+    const iMax = Math.floor((nwin - offset) / indexStep);
+    const leftW: number[] = [];
+    for (let i = 0; i < iMax; i++) leftW.push(weight(offset + i * indexStep, eta));
+    frac = scale - frac;
+    indexFrac = frac * numTable;
+    offset = Math.floor(indexFrac);
+    eta = indexFrac - offset;
+    const kMax = Math.floor((nwin - offset) / indexStep);
+    const rightW: number[] = [];
+    for (let k = 0; k < kMax; k++) rightW.push(weight(offset + k * indexStep, eta));
+    offsets[p] = taps.length;
+    left[p] = leftW.length;
+    counts[p] = leftW.length + rightW.length;
+    for (let i = leftW.length - 1; i >= 0; i--) taps.push(leftW[i]); // x[n − i], oldest first
+    for (let k = 0; k < rightW.length; k++) taps.push(rightW[k]); // x[n + 1 + k]
+  }
+  const t = new Float64Array(taps);
+  let symmetric0 = left[0] - 1 === counts[0] - left[0];
+  for (let j = 0; symmetric0 && j < counts[0]; j++) {
+    if (t[offsets[0] + j] !== t[offsets[0] + counts[0] - 1 - j]) symmetric0 = false;
+  }
+  const poly: Polyphase = { up, down, taps: t, offsets, counts, left, symmetric0 };
+  polyphaseCache.set(key, poly);
+  return poly;
+}
+
+function checkRate(name: string, rate: number): void {
+  if (!Number.isInteger(rate) || rate <= 0) throw new RangeError(`resample: ${name} must be a positive integer (Hz), got ${rate}`);
+}
+
+/**
+ * Resample mono PCM from `fromRate` to `toRate` (integers, Hz) like
+ * `librosa.resample(y, orig_sr=fromRate, target_sr=toRate, res_type='kaiser_best')` ("best", default)
+ * or `'kaiser_fast'` ("fast", ~4× quicker, −93 dB stop band instead of −120 dB).
+ * Output length ceil(n·toRate/fromRate); the same rate returns a copy.
+ */
+export function resample(pcm: Float32Array, fromRate: number, toRate: number, quality: ResampleQuality = "best"): Float32Array {
+  checkRate("fromRate", fromRate);
+  checkRate("toRate", toRate);
+  if (!(quality in FILTERS)) throw new RangeError(`resample: quality must be "best" or "fast", got ${String(quality)}`);
+  if (fromRate === toRate) return pcm.slice();
+  const nIn = pcm.length;
+  // librosa: n_samples = ceil(n·ratio); resampy makes int(n·sr_new/sr_orig), fix_length zero-pads.
+  const nOutLibrosa = Math.ceil((nIn * toRate) / fromRate);
+  const nOutResampy = Math.floor((nIn * toRate) / fromRate);
+  const out = new Float32Array(nOutLibrosa);
+  if (nOutResampy < 1) {
+    if (nIn === 0) return out;
+    throw new RangeError(`resample: a signal of ${nIn} samples is too short to resample from ${fromRate} to ${toRate} Hz`);
+  }
+  const poly = polyphaseFor(fromRate, toRate, quality);
+  if (poly) resamplePolyphase(pcm, out, nOutResampy, poly);
+  else resampleDirect(pcm, out, nOutResampy, fromRate, toRate, quality);
+  return out;
+}
+
+function resamplePolyphase(x: Float32Array, y: Float32Array, nOut: number, poly: Polyphase): void {
+  const { up, down, taps, offsets, counts, left } = poly;
+  const nIn = x.length;
+  let n = 0; // floor(t·down/up)
+  let phase = 0; // (t·down) mod up
+  const nStep = Math.floor(down / up);
+  const phaseStep = down % up;
+  const foldable = poly.symmetric0 && up === 1;
+  const half = left[0] - 1; // folded: taps centre index
+  const centre = offsets[0] + half;
+  for (let t = 0; t < nOut; t++) {
+    const off = offsets[phase];
+    const cnt = counts[phase];
+    const first = n - left[phase] + 1; // input index of taps[off]
+    let acc = 0;
+    if (first >= 0 && first + cnt <= nIn) {
+      if (foldable) {
+        acc = taps[centre] * x[n];
+        for (let j = 1; j <= half; j++) acc += taps[centre + j] * (x[n + j] + x[n - j]);
+      } else {
+        for (let j = 0; j < cnt; j++) acc += taps[off + j] * x[first + j];
+      }
+    } else {
+      // Edges: resampy's wings stop at the signal boundaries (zeros beyond).
+      const jLo = Math.max(0, -first);
+      const jHi = Math.min(cnt, nIn - first);
+      for (let j = jLo; j < jHi; j++) acc += taps[off + j] * x[first + j];
+    }
+    y[t] = acc;
+    n += nStep;
+    phase += phaseStep;
+    if (phase >= up) {
+      phase -= up;
+      n++;
+    }
+  }
+}
+
+// Irreducible ratios with huge numerators (never met with real sample rates): resampy's loop as is.
+function resampleDirect(x: Float32Array, y: Float32Array, nOut: number, fromRate: number, toRate: number, quality: ResampleQuality): void {
+  const { win, numTable } = sincTable(quality);
+  const ratio = toRate / fromRate;
+  const gain = ratio < 1 ? ratio : 1;
+  const scale = Math.min(1, ratio);
+  const indexStep = Math.floor(scale * numTable);
+  const nwin = win.length;
+  const nIn = x.length;
+  const timeIncrement = 1 / ratio;
+  const w = (o: number, eta: number) => gain * (win[o] + eta * (o + 1 < nwin ? win[o + 1] - win[o] : 0));
+  for (let t = 0; t < nOut; t++) {
+    const time = t * timeIncrement;
+    const n = Math.floor(time);
+    let frac = scale * (time - n);
+    let indexFrac = frac * numTable;
+    let offset = Math.floor(indexFrac);
+    let eta = indexFrac - offset;
+    let acc = 0;
+    const iMax = Math.min(n + 1, Math.floor((nwin - offset) / indexStep));
+    for (let i = 0; i < iMax; i++) acc += w(offset + i * indexStep, eta) * x[n - i];
+    frac = scale - frac;
+    indexFrac = frac * numTable;
+    offset = Math.floor(indexFrac);
+    eta = indexFrac - offset;
+    const kMax = Math.min(nIn - n - 1, Math.floor((nwin - offset) / indexStep));
+    for (let k = 0; k < kMax; k++) acc += w(offset + k * indexStep, eta) * x[n + k + 1];
+    y[t] = acc;
+  }
+}
