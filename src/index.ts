@@ -3,3 +3,4 @@ export * from "./util";
 export * from "./data";
 export * from "./plots";
 export * from "./notebook";
+export * from "./audio";
