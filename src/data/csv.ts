@@ -23,6 +23,18 @@ const CR = 13;
 export function parseCsv(text: string, file: string): ParsedCsv {
   const rows: string[][] = [];
   const lines: number[] = [];
+  forEachCsvRow(text, file, (row, line) => {
+    rows.push(row);
+    lines.push(line);
+  });
+  return { rows, lines };
+}
+
+/**
+ * The streaming form of parseCsv: calls `onRow(cells, line)` for each row as it is read, so a caller
+ * that converts rows (tracks.csv) never holds all 5.5 M cell strings at once. Return false to stop.
+ */
+export function forEachCsvRow(text: string, file: string, onRow: (row: string[], line: number) => boolean | void): void {
   const n = text.length;
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let line = 1;
@@ -95,10 +107,8 @@ export function parseCsv(text: string, file: string): ParsedCsv {
       line++;
       break;
     }
-    rows.push(row);
-    lines.push(rowLine);
+    if (onRow(row, rowLine) === false) return;
   }
-  return { rows, lines };
 }
 
 function countNewlines(text: string, from: number, to: number): number {
@@ -140,12 +150,17 @@ export interface ListSource {
   column?: string;
 }
 
+const INT_LIST_RE = /^\[-?\d{1,15}(, -?\d{1,15})*\]$/;
+
 /**
  * Parse a Python list literal of ints/floats or of quoted strings (single or double quotes, with
  * backslash escapes): `[]`, `[21, 12]`, `['rock', "don't"]`. A trailing comma is allowed.
  * Throws InputError naming `where` (file, line, column) when malformed.
  */
 export function parsePythonList(text: string, where: ListSource | string): Array<number | string> {
+  // Fast paths for FMA's two common shapes: "[]" and "[12, 45, 53]".
+  if (text === "[]") return [];
+  if (INT_LIST_RE.test(text)) return text.slice(1, -1).split(", ").map(Number);
   const src: ListSource = typeof where === "string" ? { file: where } : where;
   const fail = (problem: string): never => {
     throw new InputError(src.file, `${problem} in list literal ${JSON.stringify(clip(text))}`, {

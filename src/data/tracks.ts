@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DataFrame } from "danfojs-node";
 import { InputError } from "../util/errors";
-import { parseCsv, parsePythonList, formatPythonList, formatCsvRow } from "./csv";
+import { forEachCsvRow, parsePythonList, formatPythonList, formatCsvRow } from "./csv";
 import type { GenreTree } from "./genres";
 import { TRACKS_COLUMNS, SUBSETS, SPLITS, flatColumnName, type ColumnKind, type Split, type Subset } from "./schema";
 
@@ -31,7 +31,11 @@ export interface TrackRecord {
 
 /** The 52 flat column names in file order. */
 export const TRACK_COLUMN_NAMES: readonly string[] = TRACKS_COLUMNS.map(([g, c]) => flatColumnName(g, c));
-const KIND_OF: ReadonlyMap<string, ColumnKind> = new Map(TRACKS_COLUMNS.map(([g, c, k]) => [flatColumnName(g, c), k]));
+const COLUMN_KINDS: readonly ColumnKind[] = TRACKS_COLUMNS.map((col) => col[2]);
+const COLUMN_COUNT = TRACKS_COLUMNS.length;
+const KIND_OF: ReadonlyMap<string, ColumnKind> = new Map(TRACK_COLUMN_NAMES.map((name, c) => [name, COLUMN_KINDS[c]]));
+// Every record's `values` starts as a copy of this, so all share one object shape (fast property access).
+const VALUES_TEMPLATE: Readonly<Record<string, TrackValue>> = Object.fromEntries(TRACK_COLUMN_NAMES.map((n) => [n, null]));
 
 /** The kind of a flat column ("track.genres" → "list-int"); throws for an unknown name. */
 export function trackColumnKind(name: string): ColumnKind {
@@ -62,18 +66,22 @@ export interface ParseTracksOptions {
 
 /** Parse tracks.csv text (see ParseTracksOptions). */
 export function parseTracksCsv(text: string, file: string, opts: ParseTracksOptions = {}): TrackTable {
-  const { rows, lines } = parseCsv(text, file);
-  checkTracksHeader(rows, lines, file);
-
+  const header: string[][] = [];
+  const headerLines: number[] = [];
   const records: TrackRecord[] = [];
   const problems: InputError[] = [];
   const seen = new Map<number, number>();
   const expectedCells = TRACKS_COLUMNS.length + 1;
   const record = opts.badValues === "record";
 
-  for (let r = 3; r < rows.length; r++) {
-    const row = rows[r];
-    const line = lines[r];
+  // Rows are converted as they are read, so the cell strings of one row die young.
+  forEachCsvRow(text, file, (row, line) => {
+    if (header.length < 3) {
+      header.push(row);
+      headerLines.push(line);
+      if (header.length === 3) checkTracksHeader(header, headerLines, file);
+      return;
+    }
     if (row.length !== expectedCells) {
       throw new InputError(file, `expected ${expectedCells} cells (track_id + 52 columns), got ${row.length}`, { line });
     }
@@ -90,12 +98,11 @@ export function parseTracksCsv(text: string, file: string, opts: ParseTracksOpti
     }
     seen.set(trackId, line);
 
-    const values: Record<string, TrackValue> = {};
-    for (let c = 0; c < TRACKS_COLUMNS.length; c++) {
-      const [group, column, kind] = TRACKS_COLUMNS[c];
-      const name = flatColumnName(group, column);
+    const values: Record<string, TrackValue> = { ...VALUES_TEMPLATE };
+    for (let c = 0; c < COLUMN_COUNT; c++) {
+      const name = TRACK_COLUMN_NAMES[c];
       try {
-        values[name] = parseCell(row[c + 1], kind, name, file, line, trackId, opts.genres);
+        values[name] = parseCell(row[c + 1], COLUMN_KINDS[c], name, file, line, trackId, opts.genres);
       } catch (err) {
         if (!record || !(err instanceof InputError)) throw err;
         problems.push(err);
@@ -103,7 +110,8 @@ export function parseTracksCsv(text: string, file: string, opts: ParseTracksOpti
       }
     }
     records.push(toRecord(trackId, values));
-  }
+  });
+  if (header.length < 3) checkTracksHeader(header, headerLines, file);
   return new TrackTable(file, records, problems);
 }
 
@@ -152,56 +160,78 @@ function parseCell(
   genres: GenreTree | undefined,
 ): TrackValue {
   if (text === "") return null;
-  const bad = (problem: string): never => {
-    throw new InputError(file, `track ${trackId}: ${problem}`, { line, column: name });
-  };
   switch (kind) {
     case "string":
-      return text;
+      return detachString(text);
     case "int": {
-      if (!INT_RE.test(text)) bad(`expected an integer, got ${JSON.stringify(text)}`);
+      if (!INT_RE.test(text)) badCell(file, line, name, trackId, `expected an integer, got ${JSON.stringify(text)}`);
       return Number(text.split(".")[0]);
     }
     case "float": {
-      if (!FLOAT_RE.test(text)) bad(`expected a number, got ${JSON.stringify(text)}`);
+      if (!FLOAT_RE.test(text)) badCell(file, line, name, trackId, `expected a number, got ${JSON.stringify(text)}`);
       return Number(text);
     }
     case "date":
-      return parseFmaDate(text) ?? bad(`expected a date like 2008-11-26 01:44:45, got ${JSON.stringify(text)}`);
+      return parseFmaDate(text) ?? badCell(file, line, name, trackId, `expected a date like 2008-11-26 01:44:45, got ${JSON.stringify(text)}`);
     case "category":
       if (name === "set.split" && !(SPLITS as readonly string[]).includes(text)) {
-        bad(`unknown split ${JSON.stringify(text)}; expected one of ${SPLITS.join(", ")}`);
+        badCell(file, line, name, trackId, `unknown split ${JSON.stringify(text)}; expected one of ${SPLITS.join(", ")}`);
       }
       if (name === "set.subset" && !(SUBSETS as readonly string[]).includes(text)) {
-        bad(`unknown subset ${JSON.stringify(text)}; expected one of ${SUBSETS.join(", ")}`);
+        badCell(file, line, name, trackId, `unknown subset ${JSON.stringify(text)}; expected one of ${SUBSETS.join(", ")}`);
       }
       if (name === "track.genre_top" && genres && !genres.rootByTitle(text)) {
-        bad(`genre_top ${JSON.stringify(text)} is not a top-level genre in genres.csv`);
+        badCell(file, line, name, trackId, `genre_top ${JSON.stringify(text)} is not a top-level genre in genres.csv`);
       }
-      return text;
+      return internCategory(text);
     case "list-int": {
       const list = parsePythonList(text, { file, line, column: name });
       for (const v of list) {
-        if (typeof v !== "number" || !Number.isInteger(v)) bad(`expected a list of integers, got ${JSON.stringify(text)}`);
+        if (typeof v !== "number" || !Number.isInteger(v)) badCell(file, line, name, trackId, `expected a list of integers, got ${JSON.stringify(text)}`);
         if (genres && !genres.has(v as number)) {
-          bad(`unknown genre id ${v} in ${name}; not in genres.csv`);
+          badCell(file, line, name, trackId, `unknown genre id ${v} in ${name}; not in genres.csv`);
         }
       }
       return list as number[];
     }
     case "list-string": {
       const list = parsePythonList(text, { file, line, column: name });
-      if (list.some((v) => typeof v !== "string")) bad(`expected a list of strings, got ${JSON.stringify(text)}`);
+      if (list.some((v) => typeof v !== "string")) badCell(file, line, name, trackId, `expected a list of strings, got ${JSON.stringify(text)}`);
       return list as string[];
     }
   }
+}
+
+// Cells are slices of the whole file's text, and V8 keeps that text alive as long as any slice lives
+// (~0.5 GB for the real tracks.csv). Kept text is therefore copied out, and categories interned.
+function detachString(s: string): string {
+  return (" " + s).slice(1);
+}
+
+const CATEGORY_VALUES = new Map<string, string>();
+function internCategory(s: string): string {
+  let v = CATEGORY_VALUES.get(s);
+  if (v === undefined) {
+    v = detachString(s);
+    if (CATEGORY_VALUES.size < 10000) CATEGORY_VALUES.set(v, v);
+  }
+  return v;
+}
+
+function badCell(file: string, line: number, name: string, trackId: number, problem: string): never {
+  throw new InputError(file, `track ${trackId}: ${problem}`, { line, column: name });
 }
 
 /** Parse FMA's date text ("2008-11-26 01:44:45", "2009-01-05", "1990") as a UTC Date; null if malformed. */
 export function parseFmaDate(text: string): Date | null {
   const m = DATE_RE.exec(text);
   if (!m) return null;
-  const [y, mo, d, h, mi, s] = [m[1], m[2] ?? "1", m[3] ?? "1", m[4] ?? "0", m[5] ?? "0", m[6] ?? "0"].map(Number);
+  const y = Number(m[1]);
+  const mo = m[2] === undefined ? 1 : Number(m[2]);
+  const d = m[3] === undefined ? 1 : Number(m[3]);
+  const h = m[4] === undefined ? 0 : Number(m[4]);
+  const mi = m[5] === undefined ? 0 : Number(m[5]);
+  const s = m[6] === undefined ? 0 : Number(m[6]);
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
   const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   date.setUTCFullYear(y); // Date.UTC maps years 0-99 to 1900-1999
