@@ -139,8 +139,8 @@ def main(argv=None):
             "message": str(err),
         }
 
-    for timing in timings:
-        timing.pop("start", None)
+    # Markdown cells are "started" too but never executed: keep code cells only.
+    timings = [t for t in timings if "seconds" in t]
     write_atomic(args.out, nbformat.writes(nb))
     if args.html and error is None:
         from nbconvert import HTMLExporter

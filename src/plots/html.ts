@@ -22,15 +22,18 @@ function tslabDisplay(): null | { html(s: string): void } {
   return (require("tslab") as { display: { html(s: string): void } }).display;
 }
 
+/** Whether this process is a tslab kernel executing a cell (so displayHtml shows something). */
+export function isTslabKernel(): boolean {
+  return tslabDisplay() !== null;
+}
+
 /**
  * Show HTML (or an SVG string) as a cell output. A no-op outside a tslab kernel (scripts, tests), so library
- * code can call it freely. Returns whether it displayed.
+ * code can call it freely. Returns nothing, so a cell ending with it prints no value.
  */
-export function displayHtml(html: string): boolean {
+export function displayHtml(html: string): void {
   const display = tslabDisplay();
-  if (!display) return false;
-  display.html(html);
-  return true;
+  if (display) display.html(html);
 }
 
 export interface WriteFigureOptions {
@@ -96,4 +99,40 @@ export function svgToPng(svg: string, options: { width?: number; background?: st
     font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
   });
   return new Uint8Array(resvg.render().asPng());
+}
+
+/** Escape text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** The parts of a danfojs DataFrame an HTML table needs (structural, so danfojs need not load here). */
+export interface TableLike {
+  columns: string[];
+  values: unknown[] | unknown[][];
+  index?: Array<string | number>;
+}
+
+/**
+ * A plain HTML `<table>` of a danfojs DataFrame (or anything with columns + row values), at most `maxRows`
+ * rows, numbers right-aligned with `digits` decimals for non-integers. For `displayHtml` in notebooks.
+ */
+export function dataFrameHtml(table: TableLike, options: { maxRows?: number; digits?: number } = {}): string {
+  const maxRows = options.maxRows ?? 20;
+  const digits = options.digits ?? 3;
+  const rows = (table.values as unknown[]).map((row) => (Array.isArray(row) ? row : [row]));
+  const shown = rows.slice(0, maxRows);
+  const cell = (v: unknown): string => {
+    if (typeof v === "number") {
+      const text = Number.isInteger(v) || !Number.isFinite(v) ? String(v) : v.toFixed(digits);
+      return `<td style="text-align:right">${text}</td>`;
+    }
+    if (v === null || v === undefined) return `<td style="color:#999">null</td>`;
+    return `<td>${escapeHtml(v instanceof Date ? v.toISOString() : String(v))}</td>`;
+  };
+  const index = table.index ?? shown.map((_, i) => i);
+  const head = `<tr><th></th>${table.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("")}</tr>`;
+  const body = shown.map((row, i) => `<tr><th>${escapeHtml(String(index[i]))}</th>${row.map(cell).join("")}</tr>`).join("\n");
+  const more = rows.length > maxRows ? `<p>… ${rows.length - maxRows} more rows</p>` : "";
+  return `<table class="fmalab-table">\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>${more}`;
 }

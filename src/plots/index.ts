@@ -1,3 +1,13 @@
 // Figures: Observable Plot rendered server-side, shown in notebooks, written to figures/.
 export { renderPlot, stablePlotIds, toStandaloneSvg, Plot } from "./observable";
-export { displayHtml, writeFigure, svgToPng, type WriteFigureOptions, type WrittenFigure } from "./html";
+export {
+  displayHtml,
+  isTslabKernel,
+  writeFigure,
+  svgToPng,
+  dataFrameHtml,
+  escapeHtml,
+  type TableLike,
+  type WriteFigureOptions,
+  type WrittenFigure,
+} from "./html";

@@ -29,7 +29,14 @@ function tempNotebook(nb: unknown): string {
   return file;
 }
 
-const goodNotebook = {
+interface TestNotebook {
+  nbformat: number;
+  nbformat_minor: number;
+  metadata: { kernelspec: { name: string; display_name: string; language: string } };
+  cells: Array<Record<string, unknown>>;
+}
+
+const goodNotebook: TestNotebook = {
   nbformat: 4,
   nbformat_minor: 5,
   metadata: { kernelspec: { name: "fmalab-tslab", display_name: "TypeScript", language: "typescript" } },
@@ -44,7 +51,7 @@ test("checkNotebookFormat accepts a clean notebook", () => {
 });
 
 test("checkNotebookFormat reports outputs, execution counts, the wrong kernel and bad JSON", () => {
-  const dirty = structuredClone(goodNotebook) as typeof goodNotebook & { cells: Array<Record<string, unknown>> };
+  const dirty = structuredClone(goodNotebook);
   dirty.metadata.kernelspec.name = "tslab";
   dirty.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "2\n" }];
   dirty.cells[1].execution_count = 3;
@@ -60,7 +67,7 @@ test("checkNotebookFormat reports outputs, execution counts, the wrong kernel an
 });
 
 test("clearNotebookOutputs makes a dirty notebook pass the rules", () => {
-  const dirty = structuredClone(goodNotebook) as typeof goodNotebook & { cells: Array<Record<string, unknown>> };
+  const dirty = structuredClone(goodNotebook);
   dirty.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "2\n" }];
   dirty.cells[1].execution_count = 7;
   const file = tempNotebook(dirty);

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Plot, displayHtml, renderPlot, svgToPng, writeFigure } from "../../src/plots";
+import { Plot, dataFrameHtml, displayHtml, isTslabKernel, renderPlot, svgToPng, writeFigure } from "../../src/plots";
 
 const counts = [
   { genre: "Rock", n: 12 },
@@ -76,5 +76,18 @@ test("writeFigure writes a standalone SVG (+ PNG) and HTML for titled figures", 
 });
 
 test("displayHtml is a no-op outside a tslab kernel", () => {
-  assert.equal(displayHtml("<b>x</b>"), false);
+  assert.equal(isTslabKernel(), false);
+  assert.equal(displayHtml("<b>x</b>"), undefined);
+});
+
+test("dataFrameHtml escapes text, formats numbers and limits rows", () => {
+  const html = dataFrameHtml(
+    { columns: ["name", "x"], values: [["<Rock & Roll>", 1.23456], ["Pop", 2], ["Folk", null]] },
+    { maxRows: 2, digits: 2 },
+  );
+  assert.match(html, /<td>&lt;Rock &amp; Roll&gt;<\/td><td style="text-align:right">1\.23<\/td>/);
+  assert.match(html, /<td style="text-align:right">2<\/td>/);
+  assert.doesNotMatch(html, /Folk/);
+  assert.match(html, /… 1 more rows/);
+  assert.equal((html.match(/<tr>/g) ?? []).length, 3); // header + 2 rows
 });

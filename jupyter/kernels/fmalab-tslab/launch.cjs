@@ -34,6 +34,12 @@ if (!fs.existsSync(tslabMain)) {
 }
 
 process.chdir(root);
+// tslab compiles and type-checks the cells and the local .ts files they import (TypeScript 5.0.4), but its
+// loader only finds a local module by file name: a folder import such as "./src" or "./util" (meaning
+// src/index.ts) falls through to Node's own require, which cannot load .ts. tsx's CommonJS hook lets Node
+// load those files, so `import * as lab from "./src"` works and the library runs as one module graph.
+const { register } = require(require.resolve("tsx/cjs/api", { paths: [root] }));
+register();
 const { startKernel } = require(tslabMain);
 // enableFindLocal: false — this is already the project's local tslab.
 startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
