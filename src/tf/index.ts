@@ -1,0 +1,3 @@
+export * from "./backend";
+export * from "./io";
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "./wasm-kernels";

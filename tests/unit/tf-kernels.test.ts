@@ -1,0 +1,128 @@
+// Parity of our wasm training kernels (src/tf/wasm-kernels) with the cpu backend, and of the tile-free
+// BatchNorm gradient with the gradient of BatchNorm written out in primitive ops.
+import { test, before } from "node:test";
+import * as assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initBackend } from "../../src/tf";
+import { onBackend, randomArray, relMaxError } from "../helpers/tf-parity";
+
+const TOL = 1e-4;
+
+before(async () => {
+  await initBackend({ backend: "wasm", log: false });
+});
+
+type Pad = "same" | "valid";
+interface ConvCase {
+  x: [number, number, number, number];
+  k: [number, number];
+  cin: number;
+  cout: number;
+  stride: number;
+  pad: Pad;
+}
+
+const CASES: ConvCase[] = [];
+for (const batch of [1, 3])
+  for (const [h, w] of [
+    [7, 9],
+    [8, 10],
+  ])
+    for (const [cin, cout] of [
+      [1, 5],
+      [3, 3],
+      [5, 1],
+    ])
+      for (const stride of [1, 2])
+        for (const pad of ["same", "valid"] as Pad[]) CASES.push({ x: [batch, h, w, cin], k: [3, 3], cin, cout, stride, pad });
+// Other kernel sizes: 1×1 (shortcuts), 5×5 (seed ConvNet), 7×7 stride 2 (ResNet stem).
+CASES.push({ x: [2, 9, 9, 3], k: [5, 5], cin: 3, cout: 4, stride: 1, pad: "same" });
+CASES.push({ x: [2, 9, 8, 3], k: [1, 1], cin: 3, cout: 4, stride: 2, pad: "same" });
+CASES.push({ x: [2, 9, 8, 3], k: [1, 1], cin: 3, cout: 4, stride: 1, pad: "valid" });
+CASES.push({ x: [2, 11, 13, 3], k: [7, 7], cin: 3, cout: 4, stride: 2, pad: "valid" });
+
+function convOutShape(c: ConvCase): number[] {
+  const [n, h, w] = c.x;
+  const out = (size: number, k: number): number => (c.pad === "same" ? Math.ceil(size / c.stride) : Math.floor((size - k) / c.stride) + 1);
+  return [n, out(h, c.k[0]), out(w, c.k[1]), c.cout];
+}
+
+for (const [i, c] of CASES.entries()) {
+  const label = `x ${c.x.join("×")}, k ${c.k.join("×")}, ${c.cin}→${c.cout}, stride ${c.stride}, ${c.pad}`;
+  const filterShape = [c.k[0], c.k[1], c.cin, c.cout];
+  const dyShape = convOutShape(c);
+  const xv = randomArray(c.x.reduce((a, b) => a * b), 100 + i);
+  const wv = randomArray(filterShape.reduce((a, b) => a * b), 200 + i);
+  const dyv = randomArray(dyShape.reduce((a, b) => a * b), 300 + i);
+  const attrs = { strides: c.stride, pad: c.pad, dataFormat: "NHWC", dimRoundingMode: undefined };
+
+  test(`Conv2DBackpropFilter wasm = cpu: ${label}`, async () => {
+    const run = () =>
+      tf.engine().runKernel("Conv2DBackpropFilter", { x: tf.tensor(xv, c.x), dy: tf.tensor(dyv, dyShape) }, { ...attrs, filterShape } as never) as tf.Tensor;
+    const [wasm] = await onBackend("wasm", run);
+    const [cpu] = await onBackend("cpu", run);
+    await tf.setBackend("wasm");
+    assert.equal(wasm.length, filterShape.reduce((a, b) => a * b));
+    const err = relMaxError(wasm, cpu);
+    assert.ok(err < TOL, `relative max error ${err}`);
+  });
+
+  test(`Conv2DBackpropInput wasm = cpu: ${label}`, async () => {
+    const run = () =>
+      tf.engine().runKernel("Conv2DBackpropInput", { dy: tf.tensor(dyv, dyShape), filter: tf.tensor(wv, filterShape) }, {
+        ...attrs,
+        inputShape: c.x,
+      } as never) as tf.Tensor;
+    const [wasm] = await onBackend("wasm", run);
+    const [cpu] = await onBackend("cpu", run);
+    await tf.setBackend("wasm");
+    const err = relMaxError(wasm, cpu);
+    assert.ok(err < TOL, `relative max error ${err}`);
+  });
+}
+
+test("conv2d gradients through tf.grads agree between wasm and cpu (odd sizes, stride 2, same)", async () => {
+  const xs = [3, 7, 9, 5];
+  const ws = [3, 3, 5, 3];
+  const xv = randomArray(3 * 7 * 9 * 5, 11);
+  const wv = randomArray(3 * 3 * 5 * 3, 12);
+  const run = () => {
+    const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, "same")));
+    return tf.grads(f)([tf.tensor(xv, xs), tf.tensor(wv, ws)]);
+  };
+  const wasm = await onBackend("wasm", run);
+  const cpu = await onBackend("cpu", run);
+  await tf.setBackend("wasm");
+  assert.ok(relMaxError(wasm[0], cpu[0]) < TOL, "dx");
+  assert.ok(relMaxError(wasm[1], cpu[1]) < TOL, "dw");
+});
+
+test("tile-free FusedBatchNorm gradient equals the gradient of BN written in primitive ops", async () => {
+  const shape = [3, 5, 7, 4];
+  const n = shape.reduce((a, b) => a * b);
+  const xv = randomArray(n, 21);
+  const dyv = randomArray(n, 22);
+  const scalev = randomArray(4, 23);
+  const offsetv = randomArray(4, 24);
+  for (const backend of ["cpu", "wasm"]) {
+    const grads = (useKernel: boolean) =>
+      onBackend(backend, () => {
+        const dy = tf.tensor(dyv, shape);
+        const f = (x: tf.Tensor, scale: tf.Tensor, offset: tf.Tensor) => {
+          const { mean, variance } = tf.moments(x, [0, 1, 2]);
+          const y = useKernel
+            ? tf.batchNorm(x, mean, variance, offset, scale, 1e-3)
+            : tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-3))), scale), offset);
+          return tf.sum(tf.mul(y, dy));
+        };
+        return tf.grads(f)([tf.tensor(xv, shape), tf.tensor(scalev, [4]), tf.tensor(offsetv, [4])]);
+      });
+    const fused = await grads(true);
+    const plain = await grads(false);
+    for (let k = 0; k < 3; k++) {
+      const err = relMaxError(fused[k], plain[k]);
+      assert.ok(err < 1e-4, `${backend}: gradient ${["x", "scale", "offset"][k]} relative error ${err}`);
+    }
+  }
+  await tf.setBackend("wasm");
+});
