@@ -12,7 +12,7 @@ import * as path from "node:path";
 import * as zlib from "node:zlib";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import yauzl from "yauzl";
+import * as yauzl from "yauzl";
 import type { Entry, ZipFile } from "yauzl";
 import { ProgressBar } from "../util/progress";
 import { tempPathFor, removeStaleTempFiles } from "../util/fs";

@@ -15,6 +15,12 @@ export interface ServedFile {
   stallAfterBytes?: number;
   /** ...for this many responses (default 1), then behave. */
   misbehaveTimes?: number;
+  /**
+   * Awaited before dropping, with the file offset the client will have once it has everything sent so
+   * far: lets a test wait until the client has those bytes on disk (the client loses bytes still
+   * buffered in its response stream when the connection dies, which would make the test racy).
+   */
+  beforeDrop?: (offsetSent: number) => Promise<void>;
 }
 
 export interface RecordedRequest {
@@ -92,7 +98,9 @@ export async function startTestHttpServer(
       record.bytesSent += head.length;
       // Flush what was promised so far, then cut the connection mid-body (or just go silent).
       res.write(head, () => {
-        if (file.dropAfterBytes !== undefined) res.socket?.destroy();
+        if (file.dropAfterBytes === undefined) return;
+        const wait = file.beforeDrop ? file.beforeDrop(start + head.length) : Promise.resolve();
+        void wait.then(() => res.socket?.destroy());
       });
       return;
     }
