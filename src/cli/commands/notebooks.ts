@@ -1,0 +1,114 @@
+// `fmalab notebooks`: execute every notebook headlessly on the project kernel, writing executed copies to
+// out/notebooks/ (and with --html, HTML pages to out/report/). A failing notebook is reported with its cell
+// and tslab's error, and the others still run; the exit status says whether all passed.
+import * as path from "node:path";
+import { intOption, parseCommandArgs, type CliCommand } from "../command";
+import { UsageError } from "../../util/errors";
+import { PROJECT_ROOT } from "../../util/fs";
+import { executeNotebook, listNotebooks, notebookDataDir, NotebookExecutionError, type NotebookResult } from "../../notebook";
+import { ensureJupyter } from "./setup";
+
+export interface RunNotebooksOptions {
+  /** Only notebooks whose file name contains one of these (e.g. "00" or "00-getting-started"). */
+  only?: string[];
+  /** Folder for executed copies (default out/notebooks). */
+  outDir?: string;
+  /** Folder for HTML exports, or null for none (default null). */
+  htmlDir?: string | null;
+  /** Dataset folder for the notebooks (FMALAB_DATA); default notebookDataDir(). */
+  dataDir?: string;
+  cellTimeoutSeconds?: number;
+  log?: (line: string) => void;
+}
+
+export interface NotebookRun {
+  name: string;
+  ok: boolean;
+  result: NotebookResult | null;
+  /** The full error message (notebook, cell, source head, tslab's text) when it failed. */
+  error: string | null;
+}
+
+/** Execute the selected notebooks one after the other (each kernel uses the machine's cores itself). */
+export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<NotebookRun[]> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const all = listNotebooks();
+  const selected = options.only && options.only.length > 0 ? all.filter((f) => options.only!.some((o) => path.basename(f).includes(o))) : all;
+  if (selected.length === 0) {
+    throw new UsageError(`no notebook matches ${options.only?.join(", ") ?? "(none in notebooks/)"}; notebooks: ${all.map((f) => path.basename(f)).join(", ")}`);
+  }
+  const outDir = path.resolve(PROJECT_ROOT, options.outDir ?? path.join("out", "notebooks"));
+  const htmlDir = options.htmlDir ? path.resolve(PROJECT_ROOT, options.htmlDir) : null;
+  const dataDir = options.dataDir ?? notebookDataDir();
+  log(`notebooks: ${selected.length} to run on ${path.relative(PROJECT_ROOT, dataDir) || dataDir} → ${path.relative(PROJECT_ROOT, outDir)}`);
+  const runs: NotebookRun[] = [];
+  for (const [i, file] of selected.entries()) {
+    const name = path.basename(file);
+    log(`[${i + 1}/${selected.length}] ${name} …`);
+    try {
+      const result = await executeNotebook(file, {
+        outPath: path.join(outDir, name),
+        htmlPath: htmlDir ? path.join(htmlDir, name.replace(/\.ipynb$/, ".html")) : undefined,
+        dataDir,
+        cellTimeoutSeconds: options.cellTimeoutSeconds,
+      });
+      const slowest = [...result.cells].sort((a, b) => b.seconds - a.seconds)[0];
+      log(`[${i + 1}/${selected.length}] ${name} ok in ${result.seconds.toFixed(1)} s${slowest ? ` (slowest: cell ${slowest.index}, ${slowest.seconds.toFixed(1)} s)` : ""}`);
+      runs.push({ name, ok: true, result, error: null });
+    } catch (err) {
+      const message = err instanceof NotebookExecutionError ? err.message : `${name}: ${(err as Error).stack ?? err}`;
+      log(`[${i + 1}/${selected.length}] FAILED ${message}`);
+      runs.push({ name, ok: false, result: null, error: message });
+    }
+  }
+  const failed = runs.filter((r) => !r.ok);
+  log(failed.length === 0 ? `notebooks: all ${runs.length} ran` : `notebooks: ${failed.length} of ${runs.length} failed: ${failed.map((r) => r.name).join(", ")}`);
+  return runs;
+}
+
+const usage = `Usage: fmalab notebooks [--only NAME]... [--out DIR] [--html] [--report DIR] [--data DIR] [--timeout SECONDS]
+
+Executes notebooks/*.ipynb headlessly (nbclient) on the fmalab-tslab kernel, in name order, and writes the
+executed copies (outputs included) to --out. A failing cell is reported with the notebook, the cell index,
+the first lines of the cell and tslab's error text; the other notebooks still run.
+
+Options:
+  --only NAME      only notebooks whose file name contains NAME (repeatable), e.g. --only 00
+  --out DIR        executed copies (default out/notebooks)
+  --html           also export HTML pages into --report
+  --report DIR     HTML folder (default out/report)
+  --data DIR       dataset folder the notebooks open (sets FMALAB_DATA); default: FMALAB_DATA, FMA_DIR,
+                   data/synthetic, ../shared/fma-sample, the first that is set/exists
+  --timeout S      per-cell timeout in seconds (default 600)
+
+Environment: FMALAB_PYTHON (the Python with Jupyter; default /usr/bin/python3).`;
+
+export const command: CliCommand = {
+  name: "notebooks",
+  summary: "execute every notebook headlessly into out/notebooks/",
+  usage,
+  async run(argv) {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        only: { type: "string", multiple: true },
+        out: { type: "string" },
+        html: { type: "boolean" },
+        report: { type: "string" },
+        data: { type: "string" },
+        timeout: { type: "string" },
+      },
+      usage,
+    );
+    const jupyter = await ensureJupyter({ install: false });
+    if (!jupyter.ok) return 1;
+    const runs = await runNotebooks({
+      only: values.only,
+      outDir: values.out,
+      htmlDir: values.html ? values.report ?? path.join("out", "report") : null,
+      dataDir: values.data ? path.resolve(values.data) : undefined,
+      cellTimeoutSeconds: intOption(values.timeout, "timeout", 600),
+    });
+    return runs.every((r) => r.ok) ? 0 : 1;
+  },
+};

@@ -1,0 +1,135 @@
+// `fmalab setup`: make sure the Python that runs Jupyter has what the notebooks need (nbclient, nbconvert,
+// jupyter_client; the classic notebook server for `fmalab lab`), installing Debian's packages when we can
+// (root on Debian/Ubuntu), and that Jupyter sees the project's fmalab-tslab kernel.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn, spawnSync } from "node:child_process";
+import { parseCommandArgs, type CliCommand } from "../command";
+import { PROJECT_ROOT } from "../../util/fs";
+import {
+  JUPYTER_MODULES,
+  NOTEBOOK_KERNEL_NAME,
+  jupyterEnv,
+  jupyterPython,
+  missingPythonModules,
+} from "../../notebook";
+
+/** Debian packages providing the Python modules (all are installed together: one apt run). */
+export const JUPYTER_APT_PACKAGES = ["jupyter-nbconvert", "jupyter-client", "jupyter-notebook", "python3-nbclient", "python3-nbformat"];
+/** The pip command for everything else (a venv/conda Python, macOS, non-root). */
+export const JUPYTER_PIP_COMMAND = "python3 -m pip install nbconvert nbclient jupyter_client nbformat notebook";
+
+export interface EnsureJupyterOptions {
+  /** Install Debian packages when something is missing and we are root on Debian/Ubuntu. */
+  install: boolean;
+  /** Also require the notebook server (for `fmalab lab`). */
+  lab?: boolean;
+  /** Where progress lines go (default console.log). */
+  log?: (line: string) => void;
+}
+
+export interface JupyterStatus {
+  python: string;
+  ok: boolean;
+  /** Python modules still missing after any install. */
+  missing: string[];
+}
+
+function isDebianRoot(python: string): boolean {
+  const root = typeof process.getuid === "function" && process.getuid() === 0;
+  const aptGet = fs.existsSync("/usr/bin/apt-get");
+  // Debian packages install into /usr/bin/python3 only.
+  return root && aptGet && fs.existsSync("/etc/debian_version") && python === "/usr/bin/python3";
+}
+
+/** Run a command with output streamed through, stdin closed; resolves to its exit status. */
+function runStreaming(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ["ignore", "inherit", "inherit"], env });
+    child.on("error", (err) => {
+      console.error(`cannot run ${command}: ${err.message}`);
+      resolve(127);
+    });
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * Check (and with `install`, install) the Jupyter Python modules. `ok` is true when nothing is missing;
+ * otherwise `missing` lists them and the log says how to install them.
+ */
+export async function ensureJupyter(options: EnsureJupyterOptions): Promise<JupyterStatus> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const python = jupyterPython();
+  const modules = [...JUPYTER_MODULES.execute, ...(options.lab ? JUPYTER_MODULES.lab : [])];
+  let missing = await missingPythonModules(python, modules);
+  if (missing.length === 0) return { python, ok: true, missing };
+
+  log(`Jupyter: ${python} lacks ${missing.join(", ")}`);
+  if (options.install && isDebianRoot(python)) {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    log("installing Debian's Jupyter packages: apt-get update && apt-get install -y " + JUPYTER_APT_PACKAGES.join(" "));
+    const updated = await runStreaming("apt-get", ["update"], env);
+    if (updated !== 0) log(`apt-get update exited with ${updated}; trying the install anyway`);
+    const installed = await runStreaming("apt-get", ["install", "-y", "--no-install-recommends", ...JUPYTER_APT_PACKAGES], env);
+    if (installed !== 0) log(`apt-get install exited with ${installed}`);
+    missing = await missingPythonModules(python, modules);
+    if (missing.length === 0) return { python, ok: true, missing };
+  }
+  log(
+    [
+      `Jupyter is not ready: ${python} cannot import ${missing.join(", ")}.`,
+      "Install it with one of:",
+      `  sudo apt-get install -y ${JUPYTER_APT_PACKAGES.join(" ")}     (Debian/Ubuntu; then use /usr/bin/python3)`,
+      `  ${JUPYTER_PIP_COMMAND}     (any Python; then set FMALAB_PYTHON=/path/to/that/python3)`,
+    ].join("\n"),
+  );
+  return { python, ok: false, missing };
+}
+
+/** Whether `jupyter kernelspec list` (with the project's JUPYTER_PATH) shows the fmalab-tslab kernel. */
+export function projectKernelVisible(python: string): { ok: boolean; detail: string } {
+  const result = spawnSync(python, ["-m", "jupyter", "kernelspec", "list", "--json"], { env: jupyterEnv(), encoding: "utf8" });
+  if (result.status !== 0) return { ok: false, detail: (result.stderr || result.error?.message || "").trim() };
+  try {
+    const specs = (JSON.parse(result.stdout) as { kernelspecs: Record<string, { resource_dir: string }> }).kernelspecs;
+    const spec = specs[NOTEBOOK_KERNEL_NAME];
+    return spec ? { ok: true, detail: spec.resource_dir } : { ok: false, detail: `not among ${Object.keys(specs).join(", ")}` };
+  } catch (err) {
+    return { ok: false, detail: `unreadable kernelspec list: ${(err as Error).message}` };
+  }
+}
+
+const usage = `Usage: fmalab setup [--no-install]
+
+Checks that the Jupyter Python (FMALAB_PYTHON, else /usr/bin/python3, else python3) can import
+nbformat, nbclient, jupyter_client, nbconvert and notebook (the classic server for fmalab lab), installs Debian's packages
+when missing and running as root on Debian/Ubuntu, and checks that Jupyter finds the project kernel
+"${NOTEBOOK_KERNEL_NAME}" (jupyter/kernels/, through JUPYTER_PATH) and that tslab is installed.
+
+Options:
+  --no-install   only check; print how to install what is missing`;
+
+export const command: CliCommand = {
+  name: "setup",
+  summary: "check for Jupyter (nbconvert, nbclient, jupyter_client) and install it where possible",
+  usage,
+  async run(argv) {
+    const { values } = parseCommandArgs(argv, { "no-install": { type: "boolean" } }, usage);
+    const status = await ensureJupyter({ install: !values["no-install"], lab: true });
+    if (!status.ok) return 1;
+    console.log(`Jupyter: ${status.python} has ${[...JUPYTER_MODULES.execute, ...JUPYTER_MODULES.lab].join(", ")}`);
+    const tslab = path.join(PROJECT_ROOT, "node_modules", "tslab", "dist", "main.js");
+    if (!fs.existsSync(tslab)) {
+      console.error(`tslab is not installed (${tslab} missing): run npm ci`);
+      return 1;
+    }
+    const kernel = projectKernelVisible(status.python);
+    if (!kernel.ok) {
+      console.error(`Jupyter does not see the ${NOTEBOOK_KERNEL_NAME} kernel: ${kernel.detail}`);
+      return 1;
+    }
+    console.log(`kernel: ${NOTEBOOK_KERNEL_NAME} at ${path.relative(PROJECT_ROOT, kernel.detail)} (tslab from node_modules)`);
+    return 0;
+  },
+};
