@@ -326,13 +326,13 @@ export class TrackTable {
     return this.records.map((r) => r.trackId);
   }
 
-  /** Tracks per genre_top, most first (ties by title); tracks without genre_top count under null. */
+  /** Tracks per genre_top, most first (ties by title, null last); tracks without genre_top count under null. */
   genreCounts(): Array<{ genre: string | null; count: number }> {
     const counts = new Map<string | null, number>();
     for (const r of this.records) counts.set(r.genreTop, (counts.get(r.genreTop) ?? 0) + 1);
     return [...counts]
       .map(([genre, count]) => ({ genre, count }))
-      .sort((a, b) => b.count - a.count || String(a.genre).localeCompare(String(b.genre)));
+      .sort((a, b) => b.count - a.count || compareGenreTitles(a.genre, b.genre));
   }
 
   /**
@@ -358,6 +358,14 @@ export class TrackTable {
     }
     return new dfd.DataFrame(data, { dtypes });
   }
+}
+
+/** Titles in code-point order, null (no genre_top) last. */
+function compareGenreTitles(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
 }
 
 function dataFrameCell(value: TrackValue, kind: ColumnKind): string | number | null {
