@@ -62,8 +62,9 @@ function isDir(p: string): boolean {
   }
 }
 
-/** The subset to use when none is asked: the smallest whose fma_<subset> folder exists, else "small". */
-function defaultSubset(root: string): Subset {
+/** openDataset's subset when none is asked: the smallest whose DIR/fma_<subset> folder exists, else "small". */
+export function defaultDatasetSubset(dir: string): Subset {
+  const root = path.resolve(dir);
   return SUBSETS.find((s) => isDir(path.join(root, `fma_${s}`))) ?? "small";
 }
 
@@ -129,7 +130,7 @@ export interface OpenDatasetOptions {
  */
 export function openDataset(dir: string, opts: OpenDatasetOptions = {}): FmaDataset {
   const root = path.resolve(dir);
-  const subset = opts.subset ?? defaultSubset(root);
+  const subset = opts.subset ?? defaultDatasetSubset(root);
   if (!(SUBSETS as readonly string[]).includes(subset)) {
     throw new UsageError(`unknown subset "${subset}"; expected one of ${SUBSETS.join(", ")}`);
   }

@@ -8,6 +8,7 @@ import {
   checkDataset,
   assertDatasetReady,
   formatMissingAudio,
+  defaultDatasetSubset,
   parseTracksCsv,
   applyKnownBadPolicy,
   knownBadFor,
@@ -80,6 +81,17 @@ test("nested layout without the subset's audio: metadata opens, checkDataset say
   assert.match(problems[0], /fma_large audio not downloaded: no folder .*fma_large; run: fmalab download --subset large --dir /);
   assert.throws(() => assertDatasetReady(dir, "large"), /not ready for subset large:\n  - fma_large audio not downloaded/);
   assert.doesNotThrow(() => assertDatasetReady(dir, "small"));
+});
+
+test("default subset: the smallest fma_<subset> folder present, else small", (t) => {
+  const dir = tempDir(t);
+  makeNestedDataset(dir, {});
+  assert.equal(defaultDatasetSubset(dir), "small");
+  makeNestedDataset(dir, { large: [666], medium: [5] });
+  assert.equal(defaultDatasetSubset(dir), "medium");
+  const ds = openDataset(dir);
+  assert.equal(ds.subset, "medium");
+  assert.deepEqual(ds.checkAudio(), { present: [5], missing: [2] });
 });
 
 test("checkDataset: missing folder, missing tracks.csv, missing genres.csv, empty audio folder", (t) => {
