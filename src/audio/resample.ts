@@ -183,40 +183,71 @@ export function resample(pcm: Float32Array, fromRate: number, toRate: number, qu
 }
 
 function resamplePolyphase(x: Float32Array, y: Float32Array, nOut: number, poly: Polyphase): void {
+  if (poly.up === 1 && poly.symmetric0) {
+    decimateSymmetric(x, y, nOut, poly);
+    return;
+  }
   const { up, down, taps, offsets, counts, left } = poly;
   const nIn = x.length;
   let n = 0; // floor(t·down/up)
   let phase = 0; // (t·down) mod up
   const nStep = Math.floor(down / up);
   const phaseStep = down % up;
-  const foldable = poly.symmetric0 && up === 1;
-  const half = left[0] - 1; // folded: taps centre index
-  const centre = offsets[0] + half;
   for (let t = 0; t < nOut; t++) {
     const off = offsets[phase];
     const cnt = counts[phase];
     const first = n - left[phase] + 1; // input index of taps[off]
-    let acc = 0;
-    if (first >= 0 && first + cnt <= nIn) {
-      if (foldable) {
-        acc = taps[centre] * x[n];
-        for (let j = 1; j <= half; j++) acc += taps[centre + j] * (x[n + j] + x[n - j]);
-      } else {
-        for (let j = 0; j < cnt; j++) acc += taps[off + j] * x[first + j];
-      }
-    } else {
-      // Edges: resampy's wings stop at the signal boundaries (zeros beyond).
-      const jLo = Math.max(0, -first);
-      const jHi = Math.min(cnt, nIn - first);
-      for (let j = jLo; j < jHi; j++) acc += taps[off + j] * x[first + j];
-    }
-    y[t] = acc;
+    y[t] = first >= 0 && first + cnt <= nIn ? dot(taps, off, x, first, cnt) : edgeDot(taps, off, x, first, cnt);
     n += nStep;
     phase += phaseStep;
     if (phase >= up) {
       phase -= up;
       n++;
     }
+  }
+}
+
+function dot(taps: Float64Array, off: number, x: Float32Array, first: number, cnt: number): number {
+  let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+  let j = 0;
+  for (; j + 3 < cnt; j += 4) {
+    a0 += taps[off + j] * x[first + j];
+    a1 += taps[off + j + 1] * x[first + j + 1];
+    a2 += taps[off + j + 2] * x[first + j + 2];
+    a3 += taps[off + j + 3] * x[first + j + 3];
+  }
+  for (; j < cnt; j++) a0 += taps[off + j] * x[first + j];
+  return a0 + a1 + (a2 + a3);
+}
+
+// Edges: resampy's wings stop at the signal boundaries (zeros beyond).
+function edgeDot(taps: Float64Array, off: number, x: Float32Array, first: number, cnt: number): number {
+  const jLo = Math.max(0, -first);
+  const jHi = Math.min(cnt, x.length - first);
+  let acc = 0;
+  for (let j = jLo; j < jHi; j++) acc += taps[off + j] * x[first + j];
+  return acc;
+}
+
+// Integer decimation with a palindromic filter: y[t] = h0·x[n] + Σ_j h_j·(x[n−j] + x[n+j]).
+function decimateSymmetric(x: Float32Array, y: Float32Array, nOut: number, poly: Polyphase): void {
+  const half = poly.left[0] - 1;
+  const h = poly.taps.slice(poly.offsets[0] + half, poly.offsets[0] + 2 * half + 1); // h[0..half]
+  const down = poly.down;
+  const nIn = x.length;
+  for (let t = 0, n = 0; t < nOut; t++, n += down) {
+    if (n - half < 0 || n + half >= nIn) {
+      y[t] = edgeDot(poly.taps, poly.offsets[0], x, n - half, poly.counts[0]);
+      continue;
+    }
+    let a0 = h[0] * x[n], a1 = 0;
+    let j = 1;
+    for (; j + 1 <= half; j += 2) {
+      a0 += h[j] * (x[n - j] + x[n + j]);
+      a1 += h[j + 1] * (x[n - j - 1] + x[n + j + 1]);
+    }
+    for (; j <= half; j++) a0 += h[j] * (x[n - j] + x[n + j]);
+    y[t] = a0 + a1;
   }
 }
 
