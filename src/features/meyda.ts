@@ -367,9 +367,10 @@ export class FastMeydaBanks {
 }
 
 /** librosa.feature.spectral_contrast on one magnitude frame at a time (see header). */
-class SpectralContrast {
+export class SpectralContrast {
   private readonly bands: Array<{ start: number; end: number; alpha: number }> = [];
-  private readonly sorted: Float64Array;
+  private readonly low: Float64Array;
+  private readonly high: Float64Array;
   constructor(sampleRate: number, nFft: number, fmin: number, nBands: number, quantile: number) {
     const nBins = nFft / 2 + 1;
     const freq = (k: number): number => (k * sampleRate) / nFft;
@@ -396,25 +397,81 @@ class SpectralContrast {
       const end = k < nBands ? last : last + 1; // exclusive
       this.bands.push({ start: first, end, alpha });
     }
-    this.sorted = new Float64Array(nBins);
+    const maxAlpha = Math.max(...this.bands.map((x) => x.alpha));
+    this.low = new Float64Array(maxAlpha);
+    this.high = new Float64Array(maxAlpha);
+  }
+
+  get bandCount(): number {
+    return this.bands.length;
   }
 
   peakValleyDb(magnitude: Float64Array, peakDb: Float64Array, valleyDb: Float64Array, t: number, nFrames: number): void {
+    // Mean of the alpha smallest / largest bins of each band. alpha is small (1…≈10 at 2048/22,050 Hz),
+    // so two insertion-sorted buffers of length alpha beat sorting the band (≈ 4× faster overall).
+    const low = this.low;
+    const high = this.high;
     for (let b = 0; b < this.bands.length; b++) {
       const { start, end, alpha } = this.bands[b];
-      const n = end - start;
-      const s = this.sorted.subarray(0, n);
-      s.set(magnitude.subarray(start, end));
-      s.sort();
+      let filled = 0;
+      for (let i = start; i < end; i++) {
+        const v = magnitude[i];
+        if (filled < alpha) {
+          // low ascending, high descending
+          let j = filled;
+          while (j > 0 && low[j - 1] > v) {
+            low[j] = low[j - 1];
+            j--;
+          }
+          low[j] = v;
+          j = filled;
+          while (j > 0 && high[j - 1] < v) {
+            high[j] = high[j - 1];
+            j--;
+          }
+          high[j] = v;
+          filled++;
+          continue;
+        }
+        if (v < low[alpha - 1]) {
+          let j = alpha - 1;
+          while (j > 0 && low[j - 1] > v) {
+            low[j] = low[j - 1];
+            j--;
+          }
+          low[j] = v;
+        }
+        if (v > high[alpha - 1]) {
+          let j = alpha - 1;
+          while (j > 0 && high[j - 1] < v) {
+            high[j] = high[j - 1];
+            j--;
+          }
+          high[j] = v;
+        }
+      }
       let lo = 0;
       let hi = 0;
       for (let i = 0; i < alpha; i++) {
-        lo += s[i];
-        hi += s[n - 1 - i];
+        lo += low[i];
+        hi += high[i];
       }
       peakDb[b * nFrames + t] = 10 * Math.log10(Math.max(1e-10, hi / alpha));
       valleyDb[b * nFrames + t] = 10 * Math.log10(Math.max(1e-10, lo / alpha));
     }
+  }
+
+  /** Reference implementation (full sort, as librosa), for tests. */
+  peakValleyDbBySorting(magnitude: Float64Array, band: number): [number, number] {
+    const { start, end, alpha } = this.bands[band];
+    const s = Float64Array.from(magnitude.subarray(start, end)).sort();
+    let lo = 0;
+    let hi = 0;
+    for (let i = 0; i < alpha; i++) {
+      lo += s[i];
+      hi += s[s.length - 1 - i];
+    }
+    return [10 * Math.log10(Math.max(1e-10, hi / alpha)), 10 * Math.log10(Math.max(1e-10, lo / alpha))];
   }
 
   /** Apply power_to_db's top_db = 80 over the whole clip to peak and valley, write their difference. */

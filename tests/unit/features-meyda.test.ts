@@ -4,6 +4,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
   FastMeydaBanks,
+  SpectralContrast,
   Meyda,
   clipFeatureNames,
   clipFeatures,
@@ -129,4 +130,20 @@ test("clipFeatures: 7 statistics × 46 dims, FMA names, finite values (silence i
   assert.ok(Math.abs(f.values[names.indexOf("mfcc/mean/01")] - mean) < 1e-3 * Math.abs(mean));
   const silent = clipFeatures(new Float32Array(SR), SR);
   assert.ok(silent.values.every(Number.isFinite), "silence gives finite features");
+});
+
+test("spectral contrast's partial selection equals librosa's full sort", () => {
+  const contrast = new SpectralContrast(SR, 2048, 200, 6, 0.02);
+  assert.equal(contrast.bandCount, 7);
+  const rng = new Rng(3);
+  for (let trial = 0; trial < 20; trial++) {
+    const mag = Float64Array.from({ length: 1025 }, () => (rng.next() < 0.1 ? 0 : rng.uniform(0, 5) ** 3));
+    const peak = new Float64Array(7);
+    const valley = new Float64Array(7);
+    contrast.peakValleyDb(mag, peak, valley, 0, 1);
+    for (let b = 0; b < 7; b++) {
+      const [p, v] = contrast.peakValleyDbBySorting(mag, b);
+      assert.ok(Math.abs(peak[b] - p) < 1e-9 && Math.abs(valley[b] - v) < 1e-9, `band ${b}`);
+    }
+  }
 });
