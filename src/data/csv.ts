@@ -121,11 +121,11 @@ function countNewlines(text: string, from: number, to: number): number {
   return count;
 }
 
-/** Quote a cell only when needed (comma, quote, CR/LF, or leading/trailing space), like Python's csv. */
+/** Quote a cell only when needed (comma, quote, CR or LF), like Python's csv / pandas (QUOTE_MINIMAL). */
 export function formatCsvCell(cell: string | number | null | undefined): string {
   if (cell === null || cell === undefined) return "";
   const text = typeof cell === "number" ? formatCsvNumber(cell) : cell;
-  if (/[",\r\n]/.test(text) || (text.length > 0 && (text[0] === " " || text[text.length - 1] === " "))) {
+  if (/[",\r\n]/.test(text)) {
     return `"${text.replace(/"/g, '""')}"`;
   }
   return text;

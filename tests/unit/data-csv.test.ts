@@ -78,7 +78,7 @@ test("parseCsv: long input stays linear (100k multi-line quoted rows)", () => {
 test("formatCsvRow quotes only when needed and round-trips through parseCsv", () => {
   const cells = ["plain", "a,b", 'say "hi"', "two\nlines", "", null, 42, 1.5, " padded "];
   const line = formatCsvRow(cells);
-  assert.equal(line, 'plain,"a,b","say ""hi""","two\nlines",,,42,1.5," padded "');
+  assert.equal(line, 'plain,"a,b","say ""hi""","two\nlines",,,42,1.5, padded '); // spaces need no quotes (Python csv)
   assert.deepEqual(parseCsv(line + "\n", "rt.csv").rows[0], ["plain", "a,b", 'say "hi"', "two\nlines", "", "", "42", "1.5", " padded "]);
   assert.equal(formatCsvRow([NaN, "x"]), ",x"); // NaN is a missing value
 });
