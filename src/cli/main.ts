@@ -9,8 +9,10 @@ const COMMANDS: Record<string, [string, Loader]> = {
   setup: ["check for Jupyter (nbconvert, nbclient, jupyter_client) and install it where possible", async () => (await import("./commands/setup")).command],
   synth: ["generate the embedded FMA-shaped synthetic dataset (CSV + mp3)", async () => (await import("./commands/synth")).command],
   download: ["download and verify the official FMA archives (resumable, SHA1-checked, safe unzip)", async () => (await import("./commands/download")).command],
+  spectrograms: ["build the resumable, parallel log-mel spectrogram + feature cache", async () => (await import("./commands/spectrograms")).command],
   notebooks: ["execute every notebook headlessly into out/notebooks/", async () => (await import("./commands/notebooks")).command],
   lab: ["open the notebooks in Jupyter with the project's tslab kernel", async () => (await import("./commands/lab")).command],
+  main: ["the main job (npm start): Jupyter, data, pipeline steps, notebooks, out/report/index.html", async () => (await import("./commands/main")).command],
 };
 
 function help(): string {
