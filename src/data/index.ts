@@ -5,3 +5,6 @@ export * from "./genres";
 export * from "./tracks";
 export * from "./known-bad";
 export * from "./dataset";
+export * from "./archives";
+export * from "./download";
+export * from "./unzip";
