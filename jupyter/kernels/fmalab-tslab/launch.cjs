@@ -40,6 +40,14 @@ process.chdir(root);
 // load those files, so `import * as lab from "./src"` works and the library runs as one module graph.
 const { register } = require(require.resolve("tsx/cjs/api", { paths: [root] }));
 register();
+// tslab runs TypeScript's watch compiler with a one-timer stand-in for setTimeout. A file or folder created
+// under a watched directory while the kernel runs (a new file in src/, a new cache folder) makes TypeScript
+// schedule a second timer, and from then on every cell fails with "Unexpected pending rebuildTimer" until
+// the kernel restarts. Directory watching only serves imports that failed before (TypeScript retries them
+// when a folder changes), so it is switched off: edits to existing files are still seen; a module created
+// after a failed import needs a kernel restart.
+const tslabTs = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabMain)] }));
+tslabTs.sys.watchDirectory = () => ({ close() {} });
 const { startKernel } = require(tslabMain);
 // enableFindLocal: false — this is already the project's local tslab.
 startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
