@@ -1,0 +1,629 @@
+// The training loop: a custom loop (not model.fit) so every random draw — shuffle order, crops,
+// augmentation, mixup, dropout masks — comes from the run's one seeded Rng, whose state is saved with
+// the model weights and the Adam moments in every epoch's checkpoint. Resuming a killed run therefore
+// replays exactly what the uninterrupted run would have done (on the same backend).
+//
+// Determinism: weights are initialised from `seed` (the zoo's seeded initialisers); tfjs's Dropout
+// draws its mask from Math.random unless the layer has a seed, and with a fixed seed it repeats the
+// same mask every step, so before each step every Dropout layer gets a fresh seed from the run Rng.
+// Same backend + same config + same data ⇒ same metrics and weights. Different backends (cpu, wasm,
+// tensorflow) differ in floating-point summation order, so they agree only approximately.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { Rng } from "../util/random";
+import { UsageError } from "../util/errors";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
+import { ProgressBar } from "../util/progress";
+import { initBackend, type BackendChoice } from "../tf/backend";
+import { saveModel, loadModel } from "../tf/io";
+import { getModelSpec, MODEL_ZOO } from "../models/zoo";
+import { seedImage } from "../features/image";
+import type { Split } from "../data/schema";
+import { resolveTrainConfig, resumeConflicts, type TrainConfig, type TrainConfigInput } from "./config";
+import {
+  balancedClassWeights,
+  checkSplitCoverage,
+  chooseClasses,
+  examplesOf,
+  featureNormalisation,
+  limitTracksPerSplit,
+  makeInputBuilder,
+  type Example,
+  type InputBuilder,
+  type InputNormalisation,
+  type ModelInput,
+  type TrainingData,
+} from "./examples";
+import { mixupBatch } from "./augment";
+import { readJsonFile, readNamedArrays, recoverDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
+import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
+import { openTrainingData } from "./sources";
+import { lossAndAccuracy, modelExampleShape, outputIsProbability, predictTracks } from "../eval/predict";
+import { evaluateModel, type EvaluationResult } from "../eval/evaluate";
+
+export interface BatchProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Running mean over the epoch so far. */
+  loss: number;
+  acc: number;
+}
+
+export interface TrainOptions {
+  onEpoch?(metrics: EpochMetrics): void | Promise<void>;
+  onBatch?(progress: BatchProgress): void;
+  /** Continue runs/<runId> from its last checkpoint (config must match; epochs may grow). */
+  resume?: boolean;
+  /** Data already opened (tests, notebooks); default: the dataset + spectrogram cache of config.data. */
+  data?: TrainingData;
+  /** Log lines (default: stderr). */
+  log?(line: string): void;
+  /** Draw the progress bar (default true). */
+  progress?: boolean;
+}
+
+export interface RunRecord {
+  id: string;
+  dir: string;
+  config: TrainConfig;
+  classes: string[];
+  metrics: EpochMetrics[];
+  bestEpoch: number | null;
+  bestValLoss: number;
+  stoppedEarly: boolean;
+  /** Epochs already done when this call started (0 for a fresh run). */
+  resumedAfterEpoch: number;
+  backend: BackendChoice;
+  evaluation: EvaluationResult | null;
+  excluded: Array<{ trackId: number; reason: string }>;
+}
+
+/** checkpoint/state.json. */
+interface CheckpointState {
+  format: "fmalab-checkpoint";
+  version: 1;
+  runId: string;
+  model: string;
+  classes: string[];
+  /** Completed epochs. */
+  epoch: number;
+  /** Learning rate for the next epoch. */
+  lr: number;
+  bestValLoss: number | null;
+  bestEpoch: number | null;
+  /** Epochs since the last val-loss improvement (early stopping) and since the last lr change or improvement (plateau). */
+  sinceBest: number;
+  plateauWait: number;
+  stopped: boolean;
+  rngState: number;
+  optimizerIterations: number;
+  /**
+   * Adam's running β₁ᵗ, β₂ᵗ exactly as float32 (setWeights recomputes them with pow(), which differs
+   * in the last bits from the product the uninterrupted run accumulated).
+   */
+  adamAccBeta: [number, number];
+  metrics: EpochMetrics[];
+}
+
+interface LoopState {
+  epoch: number;
+  lr: number;
+  bestValLoss: number;
+  bestEpoch: number | null;
+  sinceBest: number;
+  plateauWait: number;
+  stopped: boolean;
+  metrics: EpochMetrics[];
+}
+
+/** The zoo model's input with the config's inputShape override (features: dim from the data). */
+export function modelInputFor(config: Pick<TrainConfig, "model" | "modelOptions">, featureDim?: number): ModelInput {
+  const spec = getModelSpec(config.model);
+  const shape = config.modelOptions?.inputShape;
+  const input: ModelInput = { ...spec.input };
+  if (shape) Object.assign(input, { height: shape[0], width: shape[1], channels: shape[2] });
+  if (input.kind === "features" && featureDim !== undefined) Object.assign(input, { height: 1, width: featureDim, channels: 1 });
+  return input;
+}
+
+function checkModelName(name: string): void {
+  if (!MODEL_ZOO[name]) {
+    throw new UsageError(`unknown model "${name}"; known models: ${Object.keys(MODEL_ZOO).join(", ")}`);
+  }
+}
+
+/** Trainable kernels (rank ≥ 2) get decoupled weight decay; biases and batch-norm parameters do not. */
+function decayedVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.filter((w) => w.shape.length >= 2).map((w) => w.read() as tf.Variable);
+}
+
+/** Give every Dropout layer a fresh seed from the run Rng (see the file comment). */
+function reseedDropout(model: tf.LayersModel, rng: Rng): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName().includes("Dropout") && "rate" in layer) {
+      (layer as unknown as { seed: number }).seed = rng.nextUint32();
+    }
+  }
+}
+
+/**
+ * Mean cross-entropy with soft labels y (one-hot or mixup) and optional class weights: each example's
+ * weight is Σ_c y_c·w_c, and the loss is Σ wᵢ·ℓᵢ / Σ wᵢ (PyTorch's CrossEntropyLoss(weight=…)).
+ */
+export function weightedCrossEntropy(
+  output: tf.Tensor2D,
+  labels: tf.Tensor2D,
+  classWeights: tf.Tensor1D | null,
+  outputIsProb: boolean,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const logp = outputIsProb ? tf.log(tf.clipByValue(output, 1e-7, 1)) : tf.logSoftmax(output);
+    const perExample = tf.neg(tf.sum(tf.mul(labels, logp), 1));
+    if (!classWeights) return tf.mean(perExample) as tf.Scalar;
+    const w = tf.sum(tf.mul(labels, classWeights), 1);
+    return tf.div(tf.sum(tf.mul(w, perExample)), tf.sum(w)) as tf.Scalar;
+  });
+}
+
+async function namedArrays(tensors: Array<{ name: string; tensor: tf.Tensor }>): Promise<NamedArray[]> {
+  const out: NamedArray[] = [];
+  for (const { name, tensor } of tensors) {
+    const dtype = tensor.dtype === "int32" ? "int32" : "float32";
+    const data = (await tensor.data()) as Float32Array | Int32Array;
+    out.push({ name, shape: tensor.shape.slice(), dtype, data: dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data) });
+  }
+  return out;
+}
+
+/** Write checkpoint/ atomically: model weights, Adam state, loop state with the Rng position. */
+async function writeCheckpoint(
+  runDir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: CheckpointState,
+): Promise<void> {
+  const modelWeights = await namedArrays(model.weights.map((w, i) => ({ name: w.originalName ?? w.name ?? String(i), tensor: w.read() })));
+  const optimizerState = await optimizer.getWeights();
+  const optWeights = await namedArrays(optimizerState.map((w) => ({ name: w.name, tensor: w.tensor })));
+  // getWeights() makes a new scalar for the iteration count (the rest are the optimizer's own variables).
+  optimizerState.filter((w) => w.name === "iter").forEach((w) => w.tensor.dispose());
+  await writeDirAtomic(path.join(runDir, RUN_FILES.checkpoint), (dir) => {
+    writeNamedArrays(dir, "model-weights", modelWeights);
+    writeNamedArrays(dir, "optimizer-weights", optWeights);
+    writeJsonAtomic(path.join(dir, "state.json"), state);
+  });
+}
+
+interface LoadedCheckpoint {
+  state: CheckpointState;
+  modelWeights: NamedArray[];
+  optimizerWeights: NamedArray[];
+}
+
+/** Read and check checkpoint/ against the run and model; errors say which file and what is wrong. */
+function readCheckpoint(runDir: string, runId: string, config: TrainConfig, classes: string[]): LoadedCheckpoint | null {
+  const dir = path.join(runDir, RUN_FILES.checkpoint);
+  if (!recoverDir(dir)) return null;
+  const stateFile = path.join(dir, "state.json");
+  const state = readJsonFile<CheckpointState>(stateFile, "checkpoint state");
+  const problem = (what: string) => new UsageError(`cannot resume run "${runId}": ${stateFile}: ${what}`);
+  if (state.format !== "fmalab-checkpoint") throw problem("not an fmalab checkpoint");
+  if (state.model !== config.model) throw problem(`the checkpoint is of model "${state.model}", the run config says "${config.model}"`);
+  if (JSON.stringify(state.classes) !== JSON.stringify(classes)) {
+    throw problem(`the checkpoint's classes (${state.classes?.join(", ")}) differ from the run's (${classes.join(", ")})`);
+  }
+  if (!Number.isInteger(state.epoch) || state.epoch < 0 || !Array.isArray(state.metrics) || state.metrics.length !== state.epoch) {
+    throw problem(`inconsistent epoch count (${state.epoch}) and metrics (${state.metrics?.length})`);
+  }
+  if (typeof state.rngState !== "number" || !(state.lr > 0)) throw problem("missing rngState or lr");
+  let modelWeights: NamedArray[];
+  let optimizerWeights: NamedArray[];
+  try {
+    modelWeights = readNamedArrays(dir, "model-weights");
+    optimizerWeights = readNamedArrays(dir, "optimizer-weights");
+  } catch (err) {
+    throw new UsageError(`cannot resume run "${runId}": ${(err as Error).message}`);
+  }
+  return { state, modelWeights, optimizerWeights };
+}
+
+/** Put checkpoint weights into the model, checking count and shapes first. */
+function restoreModelWeights(model: tf.LayersModel, weights: NamedArray[], where: string): void {
+  const own = model.weights;
+  if (own.length !== weights.length) {
+    throw new UsageError(`${where}: the checkpoint has ${weights.length} weight tensors, model ${model.name} has ${own.length} (a different model?)`);
+  }
+  own.forEach((w, i) => {
+    if (JSON.stringify(w.shape) !== JSON.stringify(weights[i].shape)) {
+      throw new UsageError(`${where}: weight ${i} (${weights[i].name}) has shape [${weights[i].shape}], the model's ${w.name} is [${w.shape}]`);
+    }
+  });
+  const tensors = weights.map((w) => tf.tensor(w.data, w.shape, w.dtype));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+async function restoreOptimizer(
+  optimizer: tf.Optimizer,
+  weights: NamedArray[],
+  accBeta: [number, number] | undefined,
+  vars: tf.Variable[],
+  where: string,
+): Promise<void> {
+  if (weights.length === 0) return;
+  const moments = weights.length - 1;
+  if (weights[0].name !== "iter" || moments !== 2 * vars.length) {
+    throw new UsageError(`${where}: optimizer state has ${moments} moment tensors, expected ${2 * vars.length} (Adam m and v per trainable weight)`);
+  }
+  for (let i = 0; i < vars.length; i++) {
+    for (const w of [weights[1 + i], weights[1 + vars.length + i]]) {
+      if (JSON.stringify(w.shape) !== JSON.stringify(vars[i].shape)) {
+        throw new UsageError(`${where}: optimizer tensor ${w.name} has shape [${w.shape}], the weight is [${vars[i].shape}]`);
+      }
+    }
+  }
+  const named = weights.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, w.dtype) }));
+  await optimizer.setWeights(named);
+  tf.dispose(named.map((n) => n.tensor));
+  if (accBeta) {
+    const adam = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+    tf.tidy(() => {
+      adam.accBeta1.assign(tf.scalar(accBeta[0]));
+      adam.accBeta2.assign(tf.scalar(accBeta[1]));
+    });
+  }
+}
+
+function adamAccBeta(optimizer: tf.Optimizer): [number, number] {
+  const adam = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+  return [adam.accBeta1.dataSync()[0], adam.accBeta2.dataSync()[0]];
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  // AdamOptimizer reads this.learningRate on every step (tfjs 4.22), so changing it takes effect at once.
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+function writeMetrics(runDir: string, metrics: EpochMetrics[]): void {
+  writeFileAtomic(path.join(runDir, RUN_FILES.metrics), metrics.map((m) => JSON.stringify(m)).join("\n") + (metrics.length ? "\n" : ""));
+}
+
+function countParams(model: tf.LayersModel): number {
+  return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/** Everything prepared before the first step; building it runs every check that can reject a run. */
+interface Prepared {
+  config: TrainConfig;
+  runId: string;
+  runDir: string;
+  data: TrainingData;
+  classes: string[];
+  examples: Record<Split, Example[]>;
+  input: ModelInput;
+  inputNorm: InputNormalisation;
+  builder: InputBuilder;
+  classWeights: number[] | null;
+  runConfig: RunConfigFile | null;
+}
+
+function prepareData(config: TrainConfig, runId: string, data: TrainingData, stored: RunConfigFile | null, backend: BackendChoice): Prepared {
+  const runDir = path.resolve(config.runsDir, runId);
+  let tracks = data.tracks;
+  if (config.maxTracksPerSplit !== undefined) tracks = limitTracksPerSplit(tracks, config.maxTracksPerSplit);
+  const classes = stored?.classes ?? chooseClasses(tracks);
+  const foreign = tracks.find((t) => !classes.includes(t.genre));
+  if (foreign) {
+    throw new UsageError(`${data.source}: track ${foreign.trackId} has genre "${foreign.genre}", not one of the run's classes (${classes.join(", ")})`);
+  }
+  checkSplitCoverage(tracks, classes, data.source);
+  const examples = {
+    training: examplesOf(tracks, classes, "training"),
+    validation: examplesOf(tracks, classes, "validation"),
+    test: examplesOf(tracks, classes, "test"),
+  };
+  const kind = getModelSpec(config.model).input.kind;
+  let inputNorm: InputNormalisation = stored?.inputNorm ?? {};
+  let featureDim: number | undefined;
+  if (kind === "features") {
+    if (!stored) inputNorm = featureNormalisation(data.reader, examples.training.map((e) => e.trackId));
+    featureDim = inputNorm.featureMean?.length;
+  }
+  const input = modelInputFor(config, featureDim);
+  if (kind === "logmel" && data.nMels !== null && data.nMels !== input.height) {
+    throw new UsageError(
+      `${data.cacheDir ?? data.source}: the spectrograms have ${data.nMels} mel bands but model ${config.model} expects ` +
+        `${input.height}; build a matching cache (fmalab spectrograms --data ${config.data} --n-mels ${input.height}) ` +
+        `or pass that cache with --cache`,
+    );
+  }
+  const builder = makeInputBuilder(input, data.reader, inputNorm, kind === "seed-image" ? seedImage : undefined);
+  // Read one example of each split now, so a broken cache entry fails before training, not mid-epoch.
+  for (const split of ["training", "validation", "test"] as const) builder.evaluationExamples(examples[split][0].trackId, 1);
+  let classWeights: number[] | null = null;
+  if (config.classWeights === true) classWeights = balancedClassWeights(examples.training, classes.length);
+  else if (Array.isArray(config.classWeights)) {
+    if (config.classWeights.length !== classes.length) {
+      throw new UsageError(`classWeights has ${config.classWeights.length} values for ${classes.length} classes (${classes.join(", ")})`);
+    }
+    classWeights = config.classWeights;
+  }
+  void backend;
+  return { config, runId, runDir, data, classes, examples, input, inputNorm, builder, classWeights, runConfig: stored };
+}
+
+/**
+ * Train `config.model` on the dataset's training split, validating on its validation split after
+ * every epoch (track-level: mean of `evalCrops` crops), with ReduceLROnPlateau and early stopping on
+ * the validation loss; checkpoint every epoch; keep the best model (lowest validation loss) in best/;
+ * finally evaluate best/ on the test split. Every check that can reject the run happens before the
+ * first step.
+ */
+export async function trainModel(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<RunRecord> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  let config = resolveTrainConfig(input as TrainConfigInput);
+  checkModelName(config.model);
+  const runId = config.runId ?? defaultRunId(config.model);
+  checkRunId(runId);
+  const runDir = path.resolve(config.runsDir, runId);
+  const configFile = path.join(runDir, RUN_FILES.config);
+
+  let stored: RunConfigFile | null = null;
+  if (options.resume) {
+    if (!fs.existsSync(configFile)) throw new UsageError(`cannot resume: no run "${runId}" in ${path.resolve(config.runsDir)} (no ${configFile})`);
+    stored = readJsonFile<RunConfigFile>(configFile, "run config");
+    if (stored.format !== "fmalab-run" || !stored.train) throw new UsageError(`cannot resume: ${configFile} is not an fmalab run config`);
+    const conflicts = resumeConflicts(stored.train, config);
+    if (conflicts.length) {
+      throw new UsageError(`cannot resume run "${runId}" with a different configuration:\n  - ${conflicts.join("\n  - ")}`);
+    }
+    config = { ...config, cacheDir: config.cacheDir ?? stored.train.cacheDir };
+  } else if (fs.existsSync(configFile)) {
+    throw new UsageError(`run "${runId}" already exists in ${path.resolve(config.runsDir)}; continue it with --resume ${runId}, or choose another --run-id`);
+  }
+
+  const backend = await initBackend({ backend: config.backend, threads: config.threads, log: false });
+  const data = options.data ?? openTrainingData(config, modelInputFor(config));
+  const prep = prepareData(config, runId, data, stored, backend);
+  const { classes, examples, builder } = prep;
+
+  const model = getModelSpec(config.model).build({
+    numClasses: classes.length,
+    seed: config.seed,
+    width: config.modelOptions?.width,
+    inputShape: config.modelOptions?.inputShape,
+    inputDim: prep.input.kind === "features" ? prep.input.width : undefined,
+  });
+  const penultimate = getModelSpec(config.model).penultimateLayer ?? null;
+  const exampleShape = modelExampleShape(model);
+  const exampleSize = exampleShape.reduce((a, b) => a * b, 1);
+  if (exampleSize !== builder.exampleSize) {
+    throw new UsageError(`model ${config.model} takes ${exampleSize} values per example, the ${prep.input.kind} input gives ${builder.exampleSize}`);
+  }
+  const trainVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const decayVars = decayedVariables(model);
+  const optimizer = tf.train.adam(config.lr);
+  const rng = new Rng(config.seed);
+  const loop: LoopState = { epoch: 0, lr: config.lr, bestValLoss: Infinity, bestEpoch: null, sinceBest: 0, plateauWait: 0, stopped: false, metrics: [] };
+
+  if (options.resume) {
+    const ckpt = readCheckpoint(runDir, runId, config, classes);
+    if (ckpt) {
+      const where = `cannot resume run "${runId}" (${path.join(runDir, RUN_FILES.checkpoint)})`;
+      restoreModelWeights(model, ckpt.modelWeights, where);
+      await restoreOptimizer(optimizer, ckpt.optimizerWeights, ckpt.state.adamAccBeta, trainVars, where);
+      rng.setState(ckpt.state.rngState);
+      Object.assign(loop, {
+        epoch: ckpt.state.epoch,
+        lr: ckpt.state.lr,
+        bestValLoss: ckpt.state.bestValLoss ?? Infinity,
+        bestEpoch: ckpt.state.bestEpoch,
+        sinceBest: ckpt.state.sinceBest,
+        plateauWait: ckpt.state.plateauWait,
+        stopped: ckpt.state.stopped,
+        metrics: ckpt.state.metrics,
+      });
+      writeMetrics(runDir, loop.metrics);
+      log(`resuming run ${runId} after epoch ${loop.epoch} (lr ${loop.lr}, best val loss ${loop.bestValLoss.toFixed(4)})`);
+    } else {
+      log(`run ${runId} has no checkpoint yet: starting it from epoch 1`);
+    }
+  }
+  const resumedAfterEpoch = loop.epoch;
+
+  if (!stored) {
+    const runConfig: RunConfigFile = {
+      format: "fmalab-run",
+      version: 1,
+      id: runId,
+      createdAt: new Date().toISOString(),
+      train: { ...config, runId },
+      classes,
+      model: { name: config.model, input: prep.input, penultimateLayer: penultimate, params: countParams(model) },
+      inputNorm: prep.inputNorm,
+      classWeights: prep.classWeights,
+      data: {
+        source: data.source,
+        cacheDir: data.cacheDir ?? null,
+        tracks: { training: examples.training.length, validation: examples.validation.length, test: examples.test.length },
+        excluded: data.excluded.length,
+        excludedSample: data.excluded.slice(0, 50),
+      },
+      backend,
+    };
+    writeJsonAtomic(configFile, runConfig);
+  }
+
+  log(
+    `fmalab train: run ${runId} | model ${config.model} (${countParams(model).toLocaleString("en")} params) | backend ${backend.backend}, ` +
+      `${backend.threads} thread${backend.threads === 1 ? "" : "s"} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
+      `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}`,
+  );
+
+  const k = classes.length;
+  const cwTensor = prep.classWeights ? tf.keep(tf.tensor1d(prep.classWeights)) : null;
+  const outputIsProb = outputIsProbability(model);
+  const valLabels = examples.validation.map((e) => e.label);
+  const B = config.batchSize;
+
+  try {
+    while (!loop.stopped && loop.epoch < config.epochs) {
+      const epoch = loop.epoch + 1;
+      const started = Date.now();
+      setLearningRate(optimizer, loop.lr);
+      const order: Example[] = [];
+      for (let r = 0; r < config.trainCropsPerTrack; r++) order.push(...examples.training);
+      rng.shuffle(order);
+      const batches = Math.ceil(order.length / B);
+      const bar = new ProgressBar({ total: batches, label: `epoch ${epoch}/${config.epochs}`, unit: "batch", silent: options.progress === false });
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      for (let b = 0; b < batches; b++) {
+        const batch = order.slice(b * B, (b + 1) * B);
+        const n = batch.length;
+        const x = new Float32Array(n * exampleSize);
+        const y = new Float32Array(n * k);
+        batch.forEach((ex, i) => {
+          x.set(builder.trainingExample(ex.trackId, config.augment, rng), i * exampleSize);
+          y[i * k + ex.label] = 1;
+        });
+        if (config.augment.mixupAlpha > 0) mixupBatch(x, y, n, config.augment.mixupAlpha, rng);
+        reseedDropout(model, rng);
+        let predicted: tf.Tensor | null = null;
+        const stats = tf.tidy(() => {
+          const xt = tf.tensor(x, [n, ...exampleShape]);
+          const yt = tf.tensor2d(y, [n, k]);
+          const { value, grads } = tf.variableGrads(() => {
+            const out = model.apply(xt, { training: true }) as tf.Tensor2D;
+            predicted = tf.keep(tf.argMax(out, 1));
+            return weightedCrossEntropy(out, yt, cwTensor, outputIsProb);
+          }, trainVars);
+          optimizer.applyGradients(trainVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+          if (config.weightDecay > 0) {
+            const keep = 1 - loop.lr * config.weightDecay;
+            for (const v of decayVars) v.assign(tf.mul(v, keep));
+          }
+          const hits = tf.sum(tf.cast(tf.equal(predicted as unknown as tf.Tensor, tf.argMax(yt, 1)), "float32"));
+          return tf.stack([value, hits]);
+        });
+        const [batchLoss, batchHits] = stats.dataSync();
+        stats.dispose();
+        if (predicted) (predicted as tf.Tensor).dispose();
+        if (!Number.isFinite(batchLoss)) {
+          throw new Error(`training diverged: loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} (try a lower --lr)`);
+        }
+        lossSum += batchLoss * n;
+        correct += batchHits;
+        seen += n;
+        bar.tick(1, { loss: lossSum / seen, acc: correct / seen });
+        options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, acc: correct / seen });
+      }
+      const val = predictTracks(model, builder, examples.validation, { crops: config.evalCrops, batchSize: B });
+      const { loss: valLoss, acc: valAcc } = lossAndAccuracy(val.trackProbs, valLabels);
+      const metrics: EpochMetrics = {
+        epoch,
+        train_loss: lossSum / seen,
+        train_acc: correct / seen,
+        val_loss: valLoss,
+        val_acc: valAcc,
+        lr: loop.lr,
+        seconds: (Date.now() - started) / 1000,
+      };
+      bar.finish({ loss: metrics.train_loss, acc: metrics.train_acc, val_loss: valLoss, val_acc: valAcc });
+      loop.metrics.push(metrics);
+      loop.epoch = epoch;
+
+      if (valLoss < loop.bestValLoss) {
+        loop.bestValLoss = valLoss;
+        loop.bestEpoch = epoch;
+        loop.sinceBest = 0;
+        loop.plateauWait = 0;
+        await saveModel(model, path.join(runDir, RUN_FILES.best), { run: runId, epoch, val_loss: valLoss, val_acc: valAcc, classes });
+      } else {
+        loop.sinceBest++;
+        loop.plateauWait++;
+        const p = config.reduceLrOnPlateau;
+        if (p.patience > 0 && loop.plateauWait >= p.patience && loop.lr > p.minLr) {
+          const next = Math.max(p.minLr, loop.lr * p.factor);
+          log(`epoch ${epoch}: no val-loss improvement for ${loop.plateauWait} epochs; lr ${loop.lr} → ${next}`);
+          loop.lr = next;
+          loop.plateauWait = 0;
+        }
+        if (config.earlyStopping.patience > 0 && loop.sinceBest >= config.earlyStopping.patience) {
+          log(`epoch ${epoch}: early stop (no val-loss improvement for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
+          loop.stopped = true;
+        }
+      }
+      await writeCheckpoint(runDir, model, optimizer, {
+        format: "fmalab-checkpoint",
+        version: 1,
+        runId,
+        model: config.model,
+        classes,
+        epoch: loop.epoch,
+        lr: loop.lr,
+        bestValLoss: Number.isFinite(loop.bestValLoss) ? loop.bestValLoss : null,
+        bestEpoch: loop.bestEpoch,
+        sinceBest: loop.sinceBest,
+        plateauWait: loop.plateauWait,
+        stopped: loop.stopped,
+        rngState: rng.getState(),
+        optimizerIterations: optimizer.iterations,
+        adamAccBeta: adamAccBeta(optimizer),
+        metrics: loop.metrics,
+      });
+      writeMetrics(runDir, loop.metrics);
+      await options.onEpoch?.(metrics);
+    }
+
+    await saveModel(model, path.join(runDir, RUN_FILES.last), { run: runId, epoch: loop.epoch, classes });
+    let evaluation: EvaluationResult | null = null;
+    if (config.evaluateAtEnd) {
+      const best = await loadModel(path.join(runDir, RUN_FILES.best));
+      try {
+        evaluation = evaluateModel({
+          model: best,
+          modelName: config.model,
+          builder,
+          examples: examples.test,
+          classes,
+          crops: config.evalCrops,
+          batchSize: B,
+          runId,
+          embeddingLayer: penultimate,
+          outDir: runDir,
+          bootstrap: { seed: config.seed },
+        });
+      } finally {
+        best.dispose();
+      }
+      const t = evaluation.trackLevel;
+      log(
+        `test (${t.n} tracks, ${config.evalCrops} crops each): accuracy ${(100 * t.accuracy).toFixed(1)}% ` +
+          `[95% CI ${(100 * t.intervals.accuracy.low).toFixed(1)}–${(100 * t.intervals.accuracy.high).toFixed(1)}], ` +
+          `macro-F1 ${t.macro.f1.toFixed(3)}, top-2 ${(100 * t.top2Accuracy).toFixed(1)}%; single crop ${(100 * evaluation.clipLevel.accuracy).toFixed(1)}%`,
+      );
+    }
+    return {
+      id: runId,
+      dir: runDir,
+      config,
+      classes,
+      metrics: loop.metrics,
+      bestEpoch: loop.bestEpoch,
+      bestValLoss: loop.bestValLoss,
+      stoppedEarly: loop.stopped,
+      resumedAfterEpoch,
+      backend,
+      evaluation,
+      excluded: data.excluded,
+    };
+  } finally {
+    cwTensor?.dispose();
+    optimizer.dispose();
+    model.dispose();
+  }
+}
