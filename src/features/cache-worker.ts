@@ -12,6 +12,13 @@ import { writeFileAtomicAsync } from "../util/fs";
 import type { CacheParams, CacheJob, ManifestEntry } from "./cache-format";
 import { clipFilePaths, quantizeDb } from "./cache-format";
 
+/** Tests only (FMALAB_TEST=1): sleep FMALAB_CACHE_TEST_DELAY_MS per clip, so a test can kill a run midway. */
+async function testDelay(): Promise<void> {
+  if (process.env.FMALAB_TEST !== "1") return;
+  const ms = Number(process.env.FMALAB_CACHE_TEST_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
 /** Compute and store one clip; never throws for a bad clip (the entry says what went wrong). */
 export async function processClip(job: CacheJob, params: CacheParams, cacheDir: string): Promise<ManifestEntry> {
   const base: Pick<ManifestEntry, "trackId" | "knownBad"> = { trackId: job.trackId };
@@ -41,6 +48,7 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
     }
     const files = clipFilePaths(job.trackId);
     await writeFileAtomicAsync(path.join(cacheDir, files.spectrogram), quantizeDb(spec.data, params.storage.scale));
+    await testDelay();
     const entry: ManifestEntry = {
       ...base,
       status: audio.durationS < params.clipSeconds - params.shortToleranceS ? "short" : "ok",
