@@ -4,3 +4,4 @@ export * from "./data";
 export * from "./plots";
 export * from "./notebook";
 export * from "./audio";
+export * from "./features";
