@@ -3,6 +3,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
   exactKnn,
+  exactKnnTf,
   gaussianClusters,
   nearestMisclassifiedNeighbours,
   toPointMatrix,
@@ -70,4 +71,19 @@ test("nearest misclassified neighbours report the share of the predicted genre",
   assert.deepEqual(res[0].neighbours.map((n) => n.trackId).sort(), [1, 2, 3]);
   assert.equal(res[0].shareOfPredictedGenre, 1);
   assert.throws(() => nearestMisclassifiedNeighbours(emb, pts.slice(1), 3), /5 labels for 6/);
+});
+
+test("k-NN on tfjs gives the same neighbours as the JS loop", async () => {
+  const { initBackend } = await import("../../src/tf/backend");
+  await initBackend();
+  const { points } = gaussianClusters({ count: 700, dim: 24, clusters: 4, centreStd: 3, spread: 1, seed: 9 });
+  const js = exactKnn(points, 6);
+  const viaTf = exactKnnTf(points, 6, 128);
+  let same = 0;
+  for (let i = 0; i < js.indices.length; i++) if (js.indices[i] === viaTf.indices[i]) same++;
+  // float32 products can swap near-ties; everything else must agree.
+  assert.ok(same / js.indices.length > 0.995, `agreement ${same / js.indices.length}`);
+  let maxDiff = 0;
+  for (let i = 0; i < js.distances.length; i++) maxDiff = Math.max(maxDiff, Math.abs(js.distances[i] - viaTf.distances[i]));
+  assert.ok(maxDiff < 1e-2, `max distance difference ${maxDiff}`);
 });
