@@ -1,0 +1,184 @@
+// `npm run bench -- audio [--clips DIR] [--runs N] [--workers N] [--no-cache]`
+// Per 30 s clip, medians over runs (then the median over clips): mp3 decode, 44.1k → 22.05k resample,
+// log-mel from 22.05 kHz PCM, the meyda clip features, mp3 → log-mel dB end to end; cache build
+// throughput (src/features/cache.ts benchCacheThroughput), peak RSS, and parity with librosa's dB over
+// the 8 sample clips when ../shared is present. Default clips: ../shared/fma-sample/audio, else a
+// synthetic 30 s MP3 made with lamejs in a temp folder.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { decodeMp3, resample, toMono } from "../src/audio";
+import { logMelSpectrogram } from "../src/features/melspec";
+import { sharedDir } from "../src/util/fs";
+import { median, peakRssMb } from "./stats";
+import { absErrorStats, encodeToneMp3, readF32 } from "../tests/helpers/audio-reference";
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+function time<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const out = fn();
+  return [out, performance.now() - t0];
+}
+
+async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t0 = performance.now();
+  const out = await fn();
+  return [out, performance.now() - t0];
+}
+
+type ClipFeaturesFn = (pcm: Float32Array, sampleRate: number) => unknown;
+
+async function loadClipFeatures(): Promise<{ fn: ClipFeaturesFn | null; reason: string | null }> {
+  try {
+    const mod = (await import("../src/features/meyda")) as { clipFeatures?: ClipFeaturesFn };
+    if (typeof mod.clipFeatures !== "function") return { fn: null, reason: "src/features/meyda.ts has no clipFeatures" };
+    return { fn: mod.clipFeatures, reason: null };
+  } catch (err) {
+    return { fn: null, reason: `src/features/meyda.ts not loadable: ${(err as Error).message}` };
+  }
+}
+
+async function cacheThroughput(dir: string, workers: number): Promise<{ value: number | null; reason: string | null }> {
+  try {
+    const mod = (await import("../src/features/cache")) as { benchCacheThroughput?: (d: string, w: number) => Promise<number> };
+    if (typeof mod.benchCacheThroughput !== "function") return { value: null, reason: "src/features/cache.ts has no benchCacheThroughput" };
+    return { value: round(await mod.benchCacheThroughput(dir, workers), 2), reason: null };
+  } catch (err) {
+    return { value: null, reason: `cache bench failed: ${(err as Error).message}` };
+  }
+}
+
+export async function run(argv: string[]): Promise<unknown> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      clips: { type: "string" },
+      runs: { type: "string", default: "3" },
+      workers: { type: "string", default: "2" },
+      "no-cache": { type: "boolean", default: false },
+    },
+  });
+  const runs = Math.max(1, Number(values.runs));
+  const shared = sharedDir();
+  const sampleDir = shared ? path.join(shared, "fma-sample", "audio") : null;
+  let clipsDir = values.clips ?? (sampleDir && fs.existsSync(sampleDir) ? sampleDir : null);
+  let tmp: string | null = null;
+  if (!clipsDir) {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-audio-bench-"));
+    process.stderr.write("no clips folder: encoding a synthetic 30 s MP3 with lamejs\n");
+    fs.writeFileSync(
+      path.join(tmp, "000001.mp3"),
+      encodeToneMp3({ sampleRate: 44100, channels: 2, durationS: 30, freqs: [110, 440, 1760, 7040] }),
+    );
+    clipsDir = tmp;
+  }
+  try {
+    const files = fs.readdirSync(clipsDir).filter((f) => /\.mp3$/i.test(f)).sort();
+    if (files.length === 0) throw new Error(`no .mp3 files in ${clipsDir}`);
+    const features = await loadClipFeatures();
+    const per: Record<string, number[]> = { decode: [], resample: [], resample_fast: [], logmel: [], features: [], end_to_end: [], end_to_end_cpu: [] };
+    const refDir = shared ? path.join(shared, "reference", "clips") : null;
+    const dbErrors: number[] = [];
+    let dbSum = 0;
+    let dbCount = 0;
+    let refClips = 0;
+    // Warm-up: JIT, WASM instantiation, resampler tables, FFT plans.
+    {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, files[0])));
+      const d = await decodeMp3(bytes, files[0]);
+      const y = resample(toMono(d.channels), d.sampleRate, 22050);
+      resample(toMono(d.channels), d.sampleRate, 22050, "fast");
+      logMelSpectrogram(y);
+      features.fn?.(y, 22050);
+    }
+    for (const file of files) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, file)));
+      const clip: Record<string, number[]> = { decode: [], resample: [], resample_fast: [], logmel: [], features: [], end_to_end: [], end_to_end_cpu: [] };
+      let lastDb: Float32Array | null = null;
+      for (let r = 0; r < runs; r++) {
+        const cpu0 = process.cpuUsage();
+        const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file));
+        const [mono, tMono] = time(() => toMono(decoded.channels));
+        // resample_ms is 44.1k → 22.05k of 30 s: use the clip when it is 44.1 kHz, else a 30 s stand-in.
+        const src44 = decoded.sampleRate === 44100 ? mono : new Float32Array(30 * 44100).map((_, i) => Math.sin(i * 0.05) * 0.3);
+        const [y44, tResample] = time(() => resample(src44, 44100, 22050));
+        const [, tResampleFast] = time(() => resample(src44, 44100, 22050, "fast"));
+        const [y, tOwnResample] = decoded.sampleRate === 44100 ? [y44, tResample] : time(() => resample(mono, decoded.sampleRate, 22050));
+        const [db, tLogmel] = time(() => logMelSpectrogram(y));
+        const cpu = process.cpuUsage(cpu0);
+        // CPU time of the end-to-end path minus the benchmark's own extra resamples (less sensitive to
+        // other processes on a busy machine than wall time).
+        const cpuMs = (cpu.user + cpu.system) / 1000 - (tResample + tResampleFast - (decoded.sampleRate === 44100 ? tResample : 0));
+        if (features.fn) {
+          const fn = features.fn;
+          clip.features.push(time(() => fn(y, 22050))[1]);
+        }
+        const scale = 30 / decoded.durationS; // normalise to a 30 s clip
+        clip.decode.push(tDecode * scale);
+        clip.resample.push(tResample * (30 * 44100) / src44.length);
+        clip.resample_fast.push(tResampleFast * (30 * 44100) / src44.length);
+        clip.logmel.push(tLogmel * scale);
+        clip.end_to_end.push((tDecode + tMono + tOwnResample + tLogmel) * scale);
+        clip.end_to_end_cpu.push(cpuMs * scale);
+        lastDb = db.data;
+      }
+      for (const k of Object.keys(per)) if (clip[k].length) per[k].push(median(clip[k]));
+      const refFile = refDir ? path.join(refDir, `${path.basename(file, ".mp3")}.logmel_db.f32`) : null;
+      if (lastDb && refFile && fs.existsSync(refFile)) {
+        const ref = readF32(refFile);
+        const n = Math.min(ref.length, lastDb.length);
+        for (let i = 0; i < n; i++) {
+          const d = Math.abs(lastDb[i] - ref[i]);
+          dbSum += d;
+          dbCount++;
+          dbErrors.push(d);
+        }
+        refClips++;
+        const s = absErrorStats(lastDb, ref);
+        process.stderr.write(`${file}: dB vs librosa mean ${s.mean.toExponential(2)} max ${s.max.toFixed(4)}\n`);
+      }
+      process.stderr.write(
+        `${file}: decode ${round(median(clip.decode))} ms, resample ${round(median(clip.resample))} ms, logmel ${round(median(clip.logmel))} ms, end-to-end ${round(median(clip.end_to_end))} ms\n`,
+      );
+    }
+    let vsLibrosa: unknown = null;
+    if (refClips > 0) {
+      dbErrors.sort((a, b) => a - b);
+      vsLibrosa = {
+        mean_abs_db: Number((dbSum / dbCount).toExponential(3)),
+        p99_abs_db: Number(dbErrors[Math.floor(0.99 * (dbErrors.length - 1))].toExponential(3)),
+        max_abs_db: Number(dbErrors[dbErrors.length - 1].toExponential(3)),
+        clips: refClips,
+      };
+    }
+    let cache: { value: number | null; reason: string | null } = { value: null, reason: "skipped (--no-cache)" };
+    if (!values["no-cache"]) {
+      process.stderr.write(`cache build throughput over ${files.length} clips with ${values.workers} workers…\n`);
+      cache = await cacheThroughput(clipsDir, Number(values.workers));
+    }
+    return {
+      clips: files.length,
+      clips_dir: tmp ? "synthetic (lamejs, 30 s)" : clipsDir,
+      runs,
+      per_30s_clip_ms: "medians over runs, then over clips; durations scaled to 30 s",
+      decode_ms: round(median(per.decode)),
+      resample_ms: round(median(per.resample)),
+      resample_fast_ms: round(median(per.resample_fast)),
+      logmel_ms: round(median(per.logmel)),
+      features_ms: features.fn ? round(median(per.features)) : null,
+      ...(features.reason ? { features_note: features.reason } : {}),
+      end_to_end_ms: round(median(per.end_to_end)),
+      end_to_end_cpu_ms: round(median(per.end_to_end_cpu)),
+      cache_clips_per_s: cache.value,
+      ...(cache.reason ? { cache_note: cache.reason } : {}),
+      peak_rss_mb: peakRssMb(),
+      vs_librosa: vsLibrosa,
+      cpus: os.cpus().length,
+      load_avg_1m: round(os.loadavg()[0], 2),
+    };
+  } finally {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
