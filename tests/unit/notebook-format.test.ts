@@ -76,3 +76,12 @@ test("clearNotebookOutputs makes a dirty notebook pass the rules", () => {
   const cleared = JSON.parse(fs.readFileSync(file, "utf8"));
   assert.deepEqual(cleared.cells[1].source, ["1 + 1"]);
 });
+
+test("the committed kernelspec has no absolute paths and starts the launcher from {resource_dir}", () => {
+  const specDir = path.join(__dirname, "..", "..", "jupyter", "kernels", "fmalab-tslab");
+  const spec = JSON.parse(fs.readFileSync(path.join(specDir, "kernel.json"), "utf8")) as { argv: string[]; language: string };
+  assert.deepEqual(spec.argv, ["node", "{resource_dir}/launch.cjs", "{connection_file}"]);
+  assert.equal(spec.language, "typescript");
+  assert.ok(fs.existsSync(path.join(specDir, "launch.cjs")));
+  for (const arg of spec.argv) assert.ok(!path.isAbsolute(arg), `absolute path in argv: ${arg}`);
+});
