@@ -1,0 +1,44 @@
+// One synthetic clip, from a self-contained job description to MP3 bytes. Used both by the worker
+// threads and in-process, so output never depends on which thread rendered a clip.
+import { Rng } from "../../util/random";
+import { renderTexture } from "./audio";
+import { concatBytes, encodeMp3, id3v2Tag, type Mp3Bitrate } from "./mp3";
+import { derivedSeed, SEED_STREAM } from "./seeds";
+import { drawTexture, type SubgenreRef, type Texture } from "./textures";
+
+export interface ClipJob {
+  seed: number;
+  trackId: number;
+  genreTop: string;
+  subgenres: SubgenreRef[];
+  /** All top genres (for ambiguous tracks to borrow from). */
+  topGenres: string[];
+  sampleRate: number;
+  channels: 1 | 2;
+  kbps: Mp3Bitrate;
+  duration: number;
+  /** Known-bad mimicry: "no-audio" writes a tag and no frames, "short" a clip of 1–3 s. */
+  bad: "no-audio" | "short" | null;
+  id3: { title: string; artist: string; album: string; track: string };
+}
+
+/** The texture of a track: a pure function of (seed, track id, genres). */
+export function textureForJob(job: Pick<ClipJob, "seed" | "trackId" | "genreTop" | "subgenres" | "topGenres">): Texture {
+  const rng = new Rng(derivedSeed(job.seed, job.trackId, SEED_STREAM.texture));
+  return drawTexture(rng, job.genreTop, job.subgenres, job.topGenres);
+}
+
+/** Render and encode one clip: ID3v2 tag + MP3 frames. */
+export async function renderClip(job: ClipJob): Promise<Uint8Array> {
+  const tag = id3v2Tag({ ...job.id3, genre: job.genreTop });
+  if (job.bad === "no-audio") {
+    // Like FMA's 099134 & co: a tag and bytes without any MPEG frame sync.
+    return concatBytes([tag, new Uint8Array(4096)]);
+  }
+  const texture = textureForJob(job);
+  const rng = new Rng(derivedSeed(job.seed, job.trackId, SEED_STREAM.render));
+  const duration = job.bad === "short" ? 1 + 2 * rng.next() : job.duration;
+  const pcm = renderTexture(texture, rng, { sampleRate: job.sampleRate, channels: job.channels, duration });
+  const frames = await encodeMp3(pcm, job.sampleRate, job.kbps);
+  return concatBytes([tag, frames]);
+}
