@@ -1,11 +1,12 @@
 // `fmalab notebooks`: execute every notebook headlessly on the project kernel, writing executed copies to
 // out/notebooks/ (and with --html, HTML pages to out/report/). A failing notebook is reported with its cell
 // and tslab's error, and the others still run; the exit status says whether all passed.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { intOption, parseCommandArgs, type CliCommand } from "../command";
 import { UsageError } from "../../util/errors";
-import { PROJECT_ROOT } from "../../util/fs";
-import { executeNotebook, listNotebooks, notebookDataDir, NotebookExecutionError, type NotebookResult } from "../../notebook";
+import { PROJECT_ROOT, writeFileAtomic } from "../../util/fs";
+import { clearNotebookOutputs, executeNotebook, listNotebooks, notebookDataDir, NotebookExecutionError, type NotebookResult } from "../../notebook";
 import { ensureJupyter } from "./setup";
 
 export interface RunNotebooksOptions {
@@ -67,6 +68,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
 }
 
 const usage = `Usage: fmalab notebooks [--only NAME]... [--out DIR] [--html] [--report DIR] [--data DIR] [--timeout SECONDS]
+       fmalab notebooks --clear [--only NAME]...
 
 Executes notebooks/*.ipynb headlessly (nbclient) on the fmalab-tslab kernel, in name order, and writes the
 executed copies (outputs included) to --out. A failing cell is reported with the notebook, the cell index,
@@ -80,6 +82,8 @@ Options:
   --data DIR       dataset folder the notebooks open (sets FMALAB_DATA); default: FMALAB_DATA, FMA_DIR,
                    data/synthetic, ../shared/fma-sample, the first that is set/exists
   --timeout S      per-cell timeout in seconds (default 600)
+  --clear          do not execute: remove outputs and execution counts from notebooks/*.ipynb in place
+                   (notebooks are committed cleared; a unit test checks it)
 
 Environment: FMALAB_PYTHON (the Python with Jupyter; default /usr/bin/python3).`;
 
@@ -97,9 +101,18 @@ export const command: CliCommand = {
         report: { type: "string" },
         data: { type: "string" },
         timeout: { type: "string" },
+        clear: { type: "boolean" },
       },
       usage,
     );
+    if (values.clear) {
+      const only = values.only ?? [];
+      for (const file of listNotebooks().filter((f) => only.length === 0 || only.some((o) => path.basename(f).includes(o)))) {
+        writeFileAtomic(file, clearNotebookOutputs(fs.readFileSync(file, "utf8")));
+        console.log(`cleared ${path.relative(PROJECT_ROOT, file)}`);
+      }
+      return 0;
+    }
     const jupyter = await ensureJupyter({ install: false });
     if (!jupyter.ok) return 1;
     const runs = await runNotebooks({
