@@ -9,13 +9,16 @@
 // exact to resampy's algorithm, runs in plain JS, and is synchronous.
 //
 // Speed: the rational ratio L/M (reduced) is turned into L polyphase filters, each precomputed exactly
-// as resampy would compute its weights for that fractional offset, so the hot loop is a dot product.
-// A symmetric single-phase filter (integer decimation, e.g. 44.1k → 22.05k) is folded (half the
-// multiplies). Filter parameters: resampy's packaged filters are .npz tables made by its
+// as resampy would compute its weights for that fractional offset, so the hot loop is a dot product,
+// run by a small WebAssembly SIMD kernel (simd-kernel.ts; f32x4, float32 taps: differs from the JS
+// loops by float32 rounding only, ~1e-7). Without WASM SIMD the JS loops run (≈6–8× slower; a
+// symmetric single-phase filter, e.g. 44.1k → 22.05k, is folded there). Filter parameters: resampy's packaged filters are .npz tables made by its
 // create_filters.py; its docstring gives the parameters to 6 digits (kaiser_best: 50 zero crossings,
 // 2^13 table entries per crossing, Kaiser β 12.9846, roll-off 0.917347; kaiser_fast: 24, 2^9, 9.90322,
 // 0.868212). We rebuild the tables from those numbers, so the result matches resampy to the
 // precision of those digits, not bit for bit.
+
+import { simdPolyphaseKernel, PolyphaseKernel } from "./simd-kernel";
 
 export type ResampleQuality = "best" | "fast";
 
@@ -92,6 +95,8 @@ interface Polyphase {
   left: Int32Array;
   /** Phase 0 is a palindrome centred on x[n] (folded loop usable). */
   symmetric0: boolean;
+  /** float32 taps, each phase zero-padded to a multiple of 4, and per-phase [byte offset, bytes, (left−1)·4] for the SIMD kernel. */
+  simd?: { taps: Float32Array; info: Int32Array; maxCount: number };
 }
 
 const polyphaseCache = new Map<string, Polyphase>();
@@ -182,7 +187,18 @@ export function resample(pcm: Float32Array, fromRate: number, toRate: number, qu
   return out;
 }
 
+/** Use the WebAssembly SIMD kernel when available (default); false forces the plain JS loops. */
+let useSimd = true;
+export function setResampleSimd(enabled: boolean): void {
+  useSimd = enabled;
+}
+
 function resamplePolyphase(x: Float32Array, y: Float32Array, nOut: number, poly: Polyphase): void {
+  const kernel = useSimd ? simdPolyphaseKernel() : null;
+  if (kernel) {
+    resampleSimd(kernel, x, y, nOut, poly);
+    return;
+  }
   if (poly.up === 1 && poly.symmetric0) {
     decimateSymmetric(x, y, nOut, poly);
     return;
@@ -249,6 +265,44 @@ function decimateSymmetric(x: Float32Array, y: Float32Array, nOut: number, poly:
     for (; j <= half; j++) a0 += h[j] * (x[n - j] + x[n + j]);
     y[t] = a0 + a1;
   }
+}
+
+function simdLayout(poly: Polyphase): NonNullable<Polyphase["simd"]> {
+  if (poly.simd) return poly.simd;
+  const padded = Array.from(poly.counts, (c) => Math.ceil(c / 4) * 4);
+  const taps = new Float32Array(padded.reduce((a, b) => a + b, 0));
+  const info = new Int32Array(3 * poly.up);
+  let off = 0;
+  for (let p = 0; p < poly.up; p++) {
+    taps.set(poly.taps.subarray(poly.offsets[p], poly.offsets[p] + poly.counts[p]), off);
+    info[3 * p] = 4 * off;
+    info[3 * p + 1] = 4 * padded[p];
+    info[3 * p + 2] = 4 * (poly.left[p] - 1);
+    off += padded[p];
+  }
+  poly.simd = { taps, info, maxCount: Math.max(...padded) };
+  return poly.simd;
+}
+
+// Memory layout (bytes): taps | phase info | zeros·pad, x, zeros·pad | y.
+function resampleSimd(kernel: PolyphaseKernel, x: Float32Array, y: Float32Array, nOut: number, poly: Polyphase): void {
+  const { taps, info, maxCount } = simdLayout(poly);
+  const pad = maxCount + 8;
+  const tapsAt = 0;
+  const infoAt = tapsAt + taps.byteLength;
+  const xAt = infoAt + info.byteLength + 4 * pad; // address of x[0]
+  const yAt = xAt + 4 * (x.length + pad);
+  const needed = yAt + 4 * nOut;
+  const mem = kernel.memory;
+  if (mem.buffer.byteLength < needed) mem.grow(Math.ceil((needed - mem.buffer.byteLength) / 65536));
+  const buf = mem.buffer;
+  new Float32Array(buf, tapsAt, taps.length).set(taps);
+  new Int32Array(buf, infoAt, info.length).set(info);
+  new Float32Array(buf, xAt - 4 * pad, pad).fill(0);
+  new Float32Array(buf, xAt, x.length).set(x);
+  new Float32Array(buf, xAt + 4 * x.length, pad).fill(0);
+  kernel.polyphase(xAt, tapsAt, infoAt, poly.up, Math.floor(poly.down / poly.up), poly.down % poly.up, yAt, nOut);
+  y.set(new Float32Array(mem.buffer, yAt, nOut));
 }
 
 // Irreducible ratios with huge numerators (never met with real sample rates): resampy's loop as is.

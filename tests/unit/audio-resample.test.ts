@@ -4,7 +4,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { besselI0, resample, decodeMp3, toMono } from "../../src/audio";
+import { besselI0, resample, decodeMp3, setResampleSimd, toMono } from "../../src/audio";
 import { readF32, referenceDir, sampleAudioDir } from "../helpers/audio-reference";
 
 function sine(freq: number, rate: number, seconds: number, amp = 0.5): Float32Array {
@@ -80,6 +80,29 @@ test("identity rate returns a copy; bad rates and short inputs are rejected", ()
   assert.throws(() => resample(x, 44100, 22050, "linear" as never), /quality/);
   assert.equal(resample(new Float32Array(0), 44100, 22050).length, 0);
   assert.throws(() => resample(new Float32Array(1), 44100, 22050), /too short/);
+});
+
+test("the WebAssembly SIMD kernel and the plain JS loops agree (float32 rounding only)", () => {
+  const rng = (i: number) => Math.sin(i * 12.9898) * 0.5 + Math.sin(i * 0.0123) * 0.3;
+  const x = new Float32Array(30_001).map((_, i) => rng(i));
+  for (const [from, to] of [[44100, 22050], [48000, 22050], [32000, 22050], [16000, 22050], [8000, 22050], [22050, 16000]]) {
+    for (const quality of ["best", "fast"] as const) {
+      const simd = resample(x, from, to, quality);
+      setResampleSimd(false);
+      let js: Float32Array;
+      try {
+        js = resample(x, from, to, quality);
+      } finally {
+        setResampleSimd(true);
+      }
+      assert.equal(simd.length, js.length);
+      let worst = 0;
+      for (let i = 0; i < js.length; i++) worst = Math.max(worst, Math.abs(simd[i] - js[i]));
+      assert.ok(worst < 2e-6, `${from}→${to} ${quality}: max |Δ| ${worst}`);
+      // Edges included: the first and last outputs use the truncated wings.
+      assert.ok(Math.abs(simd[0] - js[0]) < 2e-6 && Math.abs(simd[js.length - 2] - js[js.length - 2]) < 2e-6);
+    }
+  }
 });
 
 test("besselI0 matches known values", () => {
