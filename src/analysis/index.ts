@@ -2,3 +2,4 @@
 export * from "./stats";
 export * from "./genres";
 export * from "./embeddings";
+export * from "./saliency";

@@ -11,3 +11,5 @@ export {
   type WriteFigureOptions,
   type WrittenFigure,
 } from "./html";
+export { encodePng, pngDataUri, crc32 } from "./png";
+export * from "./spectrogram";

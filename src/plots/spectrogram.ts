@@ -1,0 +1,336 @@
+// Spectrogram (and saliency) figures: the matrix is drawn as an embedded PNG (data URI) inside an
+// Observable Plot SVG, because Plot's raster mark needs a canvas, which jsdom lacks. Plot supplies the
+// frame and axes: time in seconds on x, the mel axis labelled in Hz on y (low frequencies at the bottom),
+// and we draw a dB colour bar on the right. Output is deterministic (same data → same bytes).
+import { hzToMel } from "../features/melspec";
+import { MAGMA_LUT, VIRIDIS_LUT } from "../features/colormap";
+import { renderPlot, Plot } from "./observable";
+import { encodePng, pngDataUri } from "./png";
+
+/** The matrix to draw: row-major `nMels × nFrames`, row 0 = lowest mel band (librosa layout). */
+export interface SpectrogramMatrix {
+  data: ArrayLike<number>;
+  nMels: number;
+  nFrames: number;
+}
+
+export type ColormapName = "magma" | "viridis";
+
+export interface SpectrogramFigureOptions {
+  /** Sample rate of the audio (Hz); with hopLength it sets the time axis. */
+  sr: number;
+  hopLength: number;
+  /** Mel filterbank range the bands span (default 0 … sr/2). */
+  fmin?: number;
+  fmax?: number;
+  /** Mel scale flavour of the filterbank (default Slaney, like librosa). */
+  htk?: boolean;
+  colormap?: ColormapName;
+  /** Colour range (default [min, max] of the data). */
+  domain?: [number, number];
+  /** Colour bar label (default "dB"). */
+  label?: string;
+  title?: string;
+  /** A map of the same shape drawn on top: colour `overlayColor`, opacity alpha · (value scaled to [0, 1]). */
+  overlay?: SpectrogramMatrix;
+  overlayAlpha?: number;
+  /** Overlay colour as [r, g, b] 0…255 (default cyan). */
+  overlayColor?: [number, number, number];
+  width?: number;
+  height?: number;
+  /** Draw axes and the colour bar (default true); false for small multiples in a grid. */
+  axes?: boolean;
+}
+
+const LUTS: Record<ColormapName, Float32Array> = { magma: MAGMA_LUT, viridis: VIRIDIS_LUT };
+
+function checkMatrix(m: SpectrogramMatrix, what: string): void {
+  if (!Number.isInteger(m.nMels) || !Number.isInteger(m.nFrames) || m.nMels < 1 || m.nFrames < 1) {
+    throw new RangeError(`${what}: nMels and nFrames must be positive integers, got ${m.nMels}×${m.nFrames}`);
+  }
+  if (m.data.length !== m.nMels * m.nFrames) {
+    throw new RangeError(`${what}: data has ${m.data.length} values, expected nMels·nFrames = ${m.nMels}·${m.nFrames}`);
+  }
+}
+
+/** [min, max] of the finite values (NaN/±Inf ignored); [0, 1] when there are none. */
+export function finiteExtent(data: ArrayLike<number>): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (Number.isFinite(v)) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  return lo <= hi ? [lo, hi] : [0, 1];
+}
+
+function lutRgb(lut: Float32Array, t: number): [number, number, number] {
+  const n = lut.length / 3;
+  const i = Math.min(n - 1, Math.max(0, Math.floor(t * n)));
+  return [Math.round(lut[3 * i] * 255), Math.round(lut[3 * i + 1] * 255), Math.round(lut[3 * i + 2] * 255)];
+}
+
+/** The matrix as RGB pixels, top row = highest band (image order), colours from `lut` over `domain`. */
+export function spectrogramRgb(m: SpectrogramMatrix, domain: [number, number], colormap: ColormapName = "magma"): Uint8Array {
+  checkMatrix(m, "spectrogramRgb");
+  const lut = LUTS[colormap];
+  const [lo, hi] = domain;
+  const span = hi > lo ? hi - lo : 1;
+  const out = new Uint8Array(m.nMels * m.nFrames * 3);
+  for (let row = 0; row < m.nMels; row++) {
+    const band = m.nMels - 1 - row;
+    for (let t = 0; t < m.nFrames; t++) {
+      const v = m.data[band * m.nFrames + t];
+      const x = Number.isFinite(v) ? (v - lo) / span : 0;
+      const rgb = lutRgb(lut, x < 0 ? 0 : x > 1 ? 1 : x);
+      const o = (row * m.nFrames + t) * 3;
+      out[o] = rgb[0];
+      out[o + 1] = rgb[1];
+      out[o + 2] = rgb[2];
+    }
+  }
+  return out;
+}
+
+/** A saliency map as RGBA pixels of one colour, alpha = maxAlpha · value scaled to [0, 1] by its extent. */
+export function overlayRgba(m: SpectrogramMatrix, color: [number, number, number], maxAlpha: number): Uint8Array {
+  checkMatrix(m, "overlay");
+  const [lo, hi] = finiteExtent(m.data);
+  const span = hi > lo ? hi - lo : 1;
+  const out = new Uint8Array(m.nMels * m.nFrames * 4);
+  for (let row = 0; row < m.nMels; row++) {
+    const band = m.nMels - 1 - row;
+    for (let t = 0; t < m.nFrames; t++) {
+      const v = m.data[band * m.nFrames + t];
+      const x = Number.isFinite(v) ? (v - lo) / span : 0;
+      const o = (row * m.nFrames + t) * 4;
+      out[o] = color[0];
+      out[o + 1] = color[1];
+      out[o + 2] = color[2];
+      out[o + 3] = Math.round(255 * maxAlpha * Math.min(1, Math.max(0, x)));
+    }
+  }
+  return out;
+}
+
+/** Fixed-decimal number for SVG attributes (stable text across platforms). */
+function num(x: number): string {
+  const s = x.toFixed(2);
+  return s === "-0.00" ? "0.00" : s;
+}
+
+/** librosa's mel-axis tick frequencies (0 and octaves of 512 Hz, plus 128/256 Hz) inside [fmin, fmax]. */
+export function melAxisTicksHz(fmin: number, fmax: number): number[] {
+  const candidates = fmax < 2048 ? [0, 128, 256, 512, 1024] : [0, 512, 1024, 2048, 4096, 8192, 16384];
+  return candidates.filter((f) => f >= fmin && f <= fmax);
+}
+
+
+function svgImage(doc: Document, x: number, y: number, w: number, h: number, href: string): SVGElement {
+  const image = doc.createElementNS("http://www.w3.org/2000/svg", "image") as SVGElement;
+  image.setAttribute("x", num(x));
+  image.setAttribute("y", num(y));
+  image.setAttribute("width", num(w));
+  image.setAttribute("height", num(h));
+  image.setAttribute("preserveAspectRatio", "none");
+  image.setAttribute("image-rendering", "optimizeSpeed");
+  image.setAttribute("href", href);
+  return image;
+}
+
+/** Nice ticks (1, 2, 5 × 10^k steps) over [lo, hi], about `count` of them. */
+export function niceTicks(lo: number, hi: number, count: number): number[] {
+  if (!(hi > lo)) return [lo];
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
+  return out;
+}
+
+/**
+ * The spectrogram as an SVG string: PNG raster in a Plot frame, x = time (s), y = mel axis with Hz
+ * labels, colour bar in `label` units on the right. `overlay` (same shape) draws a saliency map on top.
+ */
+export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramFigureOptions): string {
+  checkMatrix(spec, "spectrogramFigure");
+  if (options.overlay) {
+    checkMatrix(options.overlay, "spectrogramFigure overlay");
+    if (options.overlay.nMels !== spec.nMels || options.overlay.nFrames !== spec.nFrames) {
+      throw new RangeError(
+        `spectrogramFigure: overlay is ${options.overlay.nMels}×${options.overlay.nFrames}, spectrogram ${spec.nMels}×${spec.nFrames}`,
+      );
+    }
+  }
+  if (!(options.sr > 0) || !(options.hopLength > 0)) throw new RangeError("spectrogramFigure: sr and hopLength must be > 0");
+  const axes = options.axes ?? true;
+  const fmin = options.fmin ?? 0;
+  const fmax = options.fmax ?? options.sr / 2;
+  const htk = options.htk ?? false;
+  const colormap = options.colormap ?? "magma";
+  const domain = options.domain ?? finiteExtent(spec.data);
+  const label = options.label ?? "dB";
+  const width = options.width ?? (axes ? 640 : 200);
+  const height = options.height ?? (axes ? 320 : 140);
+  const marginLeft = axes ? 60 : 2;
+  const marginRight = axes ? 78 : 2;
+  const marginTop = options.title ? 26 : axes ? 12 : 2;
+  const marginBottom = axes ? 36 : 2;
+
+  // Frame t is centred at t·hop/sr; band m is centred at the (m+1)-th of nMels+2 mel-spaced edges.
+  const frameSeconds = options.hopLength / options.sr;
+  const x0 = -0.5 * frameSeconds;
+  const x1 = (spec.nFrames - 0.5) * frameSeconds;
+  const melLo = hzToMel(fmin, htk);
+  const melHi = hzToMel(fmax, htk);
+  const melStep = (melHi - melLo) / (spec.nMels + 1);
+  const y0 = melLo + 0.5 * melStep;
+  const y1 = melHi - 0.5 * melStep;
+
+  const specHref = pngDataUri(encodePng(spectrogramRgb(spec, domain, colormap), spec.nFrames, spec.nMels, 3));
+  const overlayHref = options.overlay
+    ? pngDataUri(encodePng(overlayRgba(options.overlay, options.overlayColor ?? [0, 229, 255], options.overlayAlpha ?? 0.7), spec.nFrames, spec.nMels, 4))
+    : null;
+  const barHref = (() => {
+    const n = 128;
+    const px = new Uint8Array(n * 3);
+    for (let i = 0; i < n; i++) px.set(lutRgb(LUTS[colormap], (n - 1 - i) / (n - 1)), i * 3);
+    return pngDataUri(encodePng(px, 1, n, 3));
+  })();
+
+  const rasterMark = (
+    _index: number[],
+    scales: { x?: (v: number) => number; y?: (v: number) => number },
+    _values: unknown,
+    dims: { width: number; height: number; marginTop: number; marginRight: number; marginBottom: number; marginLeft: number },
+    context: { document: Document },
+  ): SVGElement => {
+    const doc = context.document;
+    const g = doc.createElementNS("http://www.w3.org/2000/svg", "g") as SVGElement;
+    g.setAttribute("aria-label", "spectrogram");
+    const sx = scales.x!;
+    const sy = scales.y!;
+    const left = sx(x0);
+    const right = sx(x1);
+    const top = sy(y1);
+    const bottom = sy(y0);
+    g.appendChild(svgImage(doc, left, top, right - left, bottom - top, specHref));
+    if (overlayHref) g.appendChild(svgImage(doc, left, top, right - left, bottom - top, overlayHref));
+    if (axes) {
+      // Colour bar: a 1-pixel-wide PNG stretched, ticks and label drawn as SVG text.
+      const barX = dims.width - dims.marginRight + 14;
+      const barW = 12;
+      const barTop = dims.marginTop;
+      const barBottom = dims.height - dims.marginBottom;
+      g.appendChild(svgImage(doc, barX, barTop, barW, barBottom - barTop, barHref));
+      const [lo, hi] = domain;
+      const span = hi > lo ? hi - lo : 1;
+      for (const tick of niceTicks(lo, hi, 5)) {
+        const ty = barBottom - ((tick - lo) / span) * (barBottom - barTop);
+        const line = doc.createElementNS("http://www.w3.org/2000/svg", "line");
+        line.setAttribute("x1", num(barX + barW));
+        line.setAttribute("x2", num(barX + barW + 4));
+        line.setAttribute("y1", num(ty));
+        line.setAttribute("y2", num(ty));
+        line.setAttribute("stroke", "currentColor");
+        g.appendChild(line);
+        const text = doc.createElementNS("http://www.w3.org/2000/svg", "text");
+        text.setAttribute("x", num(barX + barW + 6));
+        text.setAttribute("y", num(ty));
+        text.setAttribute("dy", "0.32em");
+        text.setAttribute("font-size", "10");
+        text.setAttribute("fill", "currentColor");
+        text.textContent = String(Math.round(tick * 1000) / 1000);
+        g.appendChild(text);
+      }
+      const caption = doc.createElementNS("http://www.w3.org/2000/svg", "text");
+      caption.setAttribute("x", num(barX));
+      caption.setAttribute("y", num(barTop - 2));
+      caption.setAttribute("font-size", "10");
+      caption.setAttribute("fill", "currentColor");
+      caption.textContent = label;
+      g.appendChild(caption);
+    }
+    return g;
+  };
+
+  const ticksHz = melAxisTicksHz(fmin, fmax);
+  const marks: Plot.Markish[] = [rasterMark as unknown as Plot.Markish, Plot.frame({ stroke: "#888" })];
+  if (options.title) {
+    marks.push(Plot.text([options.title], { frameAnchor: "top-left", dy: -marginTop + 4, lineAnchor: "top", fontWeight: "bold", fontSize: 12 }));
+  }
+  return renderPlot({
+    width,
+    height,
+    marginLeft,
+    marginRight,
+    marginTop,
+    marginBottom,
+    style: { fontFamily: "DejaVu Sans, sans-serif", fontSize: "10px", background: "white", color: "black" },
+    x: { domain: [x0, x1], label: axes ? "time (s)" : null, axis: axes ? "bottom" : null, labelAnchor: "center", labelArrow: "none" },
+    y: {
+      domain: [melLo, melHi],
+      axis: axes ? "left" : null,
+      ticks: ticksHz.map((hz) => hzToMel(hz, htk)),
+      tickFormat: (mel: number) => String(ticksHz.find((hz) => Math.abs(hzToMel(hz, htk) - mel) < 1e-9) ?? ""),
+      label: axes ? "frequency (Hz, mel scale)" : null,
+      labelAnchor: "center",
+      labelArrow: "none",
+    },
+    marks,
+  });
+}
+
+/** A grid of small spectrograms (no axes) with a caption each: e.g. one example per genre. */
+export function spectrogramGrid(
+  panels: Array<{ caption: string; spec: SpectrogramMatrix; overlay?: SpectrogramMatrix }>,
+  options: Omit<SpectrogramFigureOptions, "axes" | "overlay" | "title"> & { columns?: number; panelWidth?: number; panelHeight?: number; title?: string },
+): string {
+  const columns = options.columns ?? 4;
+  const pw = options.panelWidth ?? 180;
+  const ph = options.panelHeight ?? 120;
+  const captionH = 16;
+  const gap = 8;
+  const top = options.title ? 24 : 0;
+  const rows = Math.ceil(panels.length / columns);
+  const width = columns * pw + (columns - 1) * gap;
+  const height = top + rows * (ph + captionH) + (rows - 1) * gap;
+  // A shared colour range so panels compare (default: over every panel).
+  let domain = options.domain;
+  if (!domain) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const p of panels) {
+      const [a, b] = finiteExtent(p.spec.data);
+      lo = Math.min(lo, a);
+      hi = Math.max(hi, b);
+    }
+    domain = lo <= hi ? [lo, hi] : [0, 1];
+  }
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="DejaVu Sans, sans-serif" font-size="11">`,
+  );
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  if (options.title) parts.push(`<text x="0" y="16" font-weight="bold" font-size="13">${escapeXml(options.title)}</text>`);
+  panels.forEach((p, i) => {
+    const col = i % columns;
+    const row = Math.floor(i / columns);
+    const x = col * (pw + gap);
+    const y = top + row * (ph + captionH + gap);
+    const inner = spectrogramFigure(p.spec, { ...options, title: undefined, axes: false, overlay: p.overlay, domain, width: pw, height: ph });
+    parts.push(`<text x="${x}" y="${y + 12}">${escapeXml(p.caption)}</text>`);
+    parts.push(`<g transform="translate(${x},${y + captionH})">${inner.replace(/^<svg/, `<svg x="0" y="0"`)}</g>`);
+  });
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
