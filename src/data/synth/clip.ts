@@ -17,7 +17,7 @@ export interface ClipJob {
   channels: 1 | 2;
   kbps: Mp3Bitrate;
   duration: number;
-  /** Known-bad mimicry: "no-audio" writes a tag and no frames, "short" a clip of 1–3 s. */
+  /** Known-bad mimicry: "no-audio" writes a tag and no frames, "short" a clip of 4–10% of `duration` (≥ 0.3 s). */
   bad: "no-audio" | "short" | null;
   id3: { title: string; artist: string; album: string; track: string };
 }
@@ -37,7 +37,7 @@ export async function renderClip(job: ClipJob): Promise<Uint8Array> {
   }
   const texture = textureForJob(job);
   const rng = new Rng(derivedSeed(job.seed, job.trackId, SEED_STREAM.render));
-  const duration = job.bad === "short" ? 1 + 2 * rng.next() : job.duration;
+  const duration = job.bad === "short" ? Math.max(0.3, job.duration * (0.04 + 0.06 * rng.next())) : job.duration;
   const pcm = renderTexture(texture, rng, { sampleRate: job.sampleRate, channels: job.channels, duration });
   const frames = await encodeMp3(pcm, job.sampleRate, job.kbps);
   return concatBytes([tag, frames]);
