@@ -528,10 +528,18 @@ export class SpectrogramCache {
       if (ids.length < batchSize && opts.dropLast) break;
       batches.push(ids);
     }
-    let ahead: Promise<SpectrogramBatch> | null = batches.length > 0 ? load(batches[0]) : null;
+    // One batch read ahead. If the consumer stops early, a failure of that read must not surface as
+    // an unhandled rejection: a no-op handler is attached; awaiting it still throws.
+    const prefetch = (i: number): Promise<SpectrogramBatch> | null => {
+      if (i >= batches.length) return null;
+      const p = load(batches[i]);
+      p.catch(() => undefined);
+      return p;
+    };
+    let ahead = prefetch(0);
     for (let i = 0; i < batches.length; i++) {
       const current = await ahead!;
-      ahead = i + 1 < batches.length ? load(batches[i + 1]) : null;
+      ahead = prefetch(i + 1);
       yield current;
     }
   }

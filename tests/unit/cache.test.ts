@@ -51,13 +51,21 @@ let tmp = "";
 let dataDir = "";
 let cacheRoot = "";
 let summary: CacheSummary;
+const progress: Array<{ done: number; total: number; failed: number }> = [];
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-cache-test-"));
   dataDir = path.join(tmp, "tiny");
   cacheRoot = path.join(tmp, "cache");
   await writeTinyDataset(dataDir, TRACKS);
-  summary = await buildSpectrogramCache({ dataDir, cacheRoot, workers: 1, silent: true, ...REQUEST });
+  summary = await buildSpectrogramCache({
+    dataDir,
+    cacheRoot,
+    workers: 1,
+    silent: true,
+    onProgress: (p) => progress.push({ done: p.done, total: p.total, failed: p.failed }),
+    ...REQUEST,
+  });
 });
 
 after(() => {
@@ -86,6 +94,8 @@ test("a run over good and bad files completes, recording every bad file with its
       assert.match(e.message ?? "", new RegExp(String(t.trackId).padStart(6, "0")), "message names the file");
     }
   }
+  assert.equal(progress.length, TRACKS.length);
+  assert.deepEqual(progress[progress.length - 1], { done: TRACKS.length, total: TRACKS.length, failed: 7 });
   assert.deepEqual(
     summary.failures.map((f) => f.trackId).sort((a, b) => a - b),
     TRACKS.filter((t) => EXPECTED_REASON[t.kind]).map((t) => t.trackId).sort((a, b) => a - b),
@@ -165,6 +175,16 @@ test("a second run recomputes nothing; --retry-failed recomputes only the failur
   assert.equal(again.computed, 0);
   assert.equal(again.reused, TRACKS.length);
   assert.equal(again.failed, 7);
+  // The CLI on the same cache: nothing to do, exit status 3 because clips failed, each one listed.
+  const cli = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(ROOT, "src/cli/main.ts"), "spectrograms", "--data", dataDir, "--cache", cacheRoot, "--clip-seconds", String(CLIP_S), "--short-tolerance", "0.25", "--quiet"],
+    { cwd: ROOT, encoding: "utf8" },
+  );
+  assert.equal(cli.status, 3, cli.stderr);
+  assert.match(cli.stdout, /ok 3, short 1, failed 7\); computed now 0, from earlier runs 11/);
+  assert.match(cli.stdout, /failed clips \(7\):/);
+  assert.match(cli.stdout, /000030 +not-mp3/);
   const retry = await buildSpectrogramCache({ dataDir, cacheRoot, workers: 0, silent: true, retryFailed: true, ...REQUEST });
   assert.equal(retry.computed, 7);
   assert.equal(retry.ok, 3);
@@ -211,6 +231,28 @@ test("a cache locked by a live process is refused; a stale lock is taken over", 
   const s = await buildSpectrogramCache({ dataDir, cacheRoot, workers: 0, silent: true, ...REQUEST });
   assert.equal(s.computed, 0);
   assert.equal(fs.existsSync(lock), false);
+});
+
+test("known-bad clips: excluded and listed by default, processed and marked with policy flag", async () => {
+  const dir = path.join(tmp, "knownbad");
+  await writeTinyDataset(dir, [
+    { trackId: 2, kind: "good" },
+    { trackId: 98565, kind: "short" }, // KNOWN_BAD_CLIPS: "short"
+    { trackId: 99134, kind: "id3-only" }, // KNOWN_BAD_CLIPS: "no-audio"
+  ]);
+  const root = path.join(tmp, "cache-knownbad");
+  const excluded = await buildSpectrogramCache({ dataDir: dir, cacheRoot: root, workers: 0, silent: true, ...REQUEST });
+  assert.equal(excluded.total, 1);
+  assert.deepEqual(excluded.knownBadExcluded.map((c) => c.trackId).sort((a, b) => a - b), [98565, 99134]);
+  const flagged = await buildSpectrogramCache({ dataDir: dir, cacheRoot: root, workers: 0, silent: true, knownBadPolicy: "flag", ...REQUEST });
+  assert.equal(flagged.total, 3);
+  assert.equal(flagged.computed, 2);
+  const cache = openSpectrogramCache(flagged.dir);
+  assert.equal(cache.entries.get(98565)?.knownBad, "short");
+  assert.equal(cache.entries.get(98565)?.status, "short");
+  assert.equal(cache.entries.get(99134)?.knownBad, "no-audio");
+  assert.equal(cache.entries.get(99134)?.reason, "id3-only");
+  assert.equal(cache.entries.get(2)?.knownBad, undefined);
 });
 
 function listFiles(dir: string): string[] {

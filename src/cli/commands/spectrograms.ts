@@ -13,7 +13,7 @@ import type { KnownBadPolicy } from "../../data/known-bad";
 export const EXIT_SOME_CLIPS_FAILED = 3;
 
 const usage = `Usage: fmalab spectrograms [--data DIR] [--subset small|medium|large] [--workers N] [--cache DIR]
-                           [--clip-seconds S] [--n-mels N] [--no-features] [--known-bad exclude|flag]
+                           [--clip-seconds S] [--short-tolerance S] [--n-mels N] [--no-features] [--known-bad exclude|flag]
                            [--retry-failed] [--fast-resample] [--quiet]
 
 Decodes every clip of the subset once (22,050 Hz mono), pads/crops it to --clip-seconds, and stores its
@@ -25,6 +25,7 @@ int16 dB×100 in CACHE/<dataset>-<subset>-<hash>/, plus meyda clip features (FMA
   --workers N         worker threads (default: ${os.cpus().length}, the number of CPUs; 0 = this thread)
   --cache DIR         cache root (default: <project>/cache)
   --clip-seconds S    clip length after padding/cropping (default 30)
+  --short-tolerance S a clip decoding to less than clip-seconds − S is marked "short" (default 1)
   --n-mels N          mel bands (default 128)
   --no-features       spectrograms only
   --known-bad MODE    known-bad fma_small clips: exclude (default) or flag (process and mark them)
@@ -49,6 +50,7 @@ export const command: CliCommand = {
         cache: { type: "string" },
         "clip-seconds": { type: "string" },
         "n-mels": { type: "string" },
+        "short-tolerance": { type: "string" },
         "no-features": { type: "boolean" },
         "known-bad": { type: "string" },
         "retry-failed": { type: "boolean" },
@@ -63,6 +65,8 @@ export const command: CliCommand = {
     }
     const clipSeconds = values["clip-seconds"] === undefined ? 30 : Number(values["clip-seconds"]);
     if (!(clipSeconds > 0)) throw new UsageError(`--clip-seconds must be a number > 0, got "${values["clip-seconds"]}"`);
+    const shortToleranceS = values["short-tolerance"] === undefined ? 1 : Number(values["short-tolerance"]);
+    if (!(shortToleranceS >= 0)) throw new UsageError(`--short-tolerance must be a number ≥ 0, got "${values["short-tolerance"]}"`);
     const knownBad = values["known-bad"] ?? "exclude";
     if (knownBad !== "exclude" && knownBad !== "flag") throw new UsageError(`--known-bad must be exclude or flag, got "${knownBad}"`);
 
@@ -72,6 +76,7 @@ export const command: CliCommand = {
       workers: intOption(values.workers, "workers", os.cpus().length, 0),
       cacheRoot: values.cache,
       clipSeconds,
+      shortToleranceS,
       mel: values["n-mels"] === undefined ? undefined : { nMels: intOption(values["n-mels"], "n-mels", 128) },
       features: !values["no-features"],
       knownBadPolicy: knownBad as KnownBadPolicy,
