@@ -126,3 +126,47 @@ test("tile-free FusedBatchNorm gradient equals the gradient of BN written in pri
   }
   await tf.setBackend("wasm");
 });
+
+const REDUCE_SHAPE = [3, 7, 9, 5];
+for (const kind of ["Sum", "Mean"] as const)
+  for (const axis of [[0, 1, 2], [1, 2], [0], [0, 1], [2], [3], [1, 3]])
+    for (const keepDims of [false, true]) {
+      test(`${kind} wasm = cpu: axes [${axis}] of ${REDUCE_SHAPE.join("×")}, keepDims ${keepDims}`, async () => {
+        const xv = randomArray(REDUCE_SHAPE.reduce((a, b) => a * b), 400 + axis.length);
+        const run = () => tf.engine().runKernel(kind, { x: tf.tensor(xv, REDUCE_SHAPE) }, { axis, keepDims } as never) as tf.Tensor;
+        await tf.setBackend("wasm");
+        const shapeWasm = tf.tidy(() => run().shape);
+        const [wasm] = await onBackend("wasm", run);
+        await tf.setBackend("cpu");
+        const shapeCpu = tf.tidy(() => run().shape);
+        const [cpu] = await onBackend("cpu", run);
+        await tf.setBackend("wasm");
+        assert.deepEqual(shapeWasm, shapeCpu);
+        const err = relMaxError(wasm, cpu);
+        assert.ok(err < TOL, `relative max error ${err}`);
+      });
+    }
+
+for (const [pool, stride, pad, shape] of [
+  [2, 2, "valid", [3, 7, 9, 5]],
+  [2, 2, "same", [3, 7, 9, 5]],
+  [2, 2, "valid", [1, 8, 10, 1]],
+  [3, 2, "same", [2, 9, 7, 3]],
+  [3, 2, "valid", [2, 9, 7, 3]],
+  [3, 1, "same", [1, 7, 9, 3]],
+] as Array<[number, number, Pad, number[]]>) {
+  test(`MaxPoolGrad wasm = cpu: pool ${pool}, stride ${stride}, ${pad}, x ${shape.join("×")}`, async () => {
+    const xv = randomArray(shape.reduce((a, b) => a * b), 500 + pool * 10 + stride);
+    // Include ties (as after a ReLU): a third of the inputs are exactly 0.
+    for (let i = 0; i < xv.length; i += 3) xv[i] = 0;
+    const run = () =>
+      tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(x as tf.Tensor4D, pool, stride, pad), tf.range(1, 1 + tf.maxPool(x as tf.Tensor4D, pool, stride, pad).size).reshape(tf.maxPool(x as tf.Tensor4D, pool, stride, pad).shape))))(
+        tf.tensor(xv, shape),
+      );
+    const [wasm] = await onBackend("wasm", run);
+    const [cpu] = await onBackend("cpu", run);
+    await tf.setBackend("wasm");
+    const err = relMaxError(wasm, cpu);
+    assert.ok(err < TOL, `relative max error ${err}`);
+  });
+}

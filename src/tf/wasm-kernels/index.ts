@@ -2,14 +2,20 @@
 import * as tf from "@tensorflow/tfjs";
 import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 import { fusedBatchNormGradConfig } from "./batchnorm-grad";
+import { makeReduceWasm } from "./reduce";
+import { maxPoolGradWasm } from "./maxpool-grad";
+import { makeIdentityWasm } from "./identity";
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
+export { makeReduceWasm, contiguousReduction } from "./reduce";
+export { maxPoolGradWasm } from "./maxpool-grad";
+export { makeIdentityWasm } from "./identity";
 
 const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 
 /** The kernels this module adds or replaces on wasm. */
-export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput"] as const;
+export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity"] as const;
 
 /** Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises). */
 export function registerWasmTrainingKernels(): void {
@@ -20,15 +26,27 @@ export function registerWasmTrainingKernels(): void {
   if (tf.getKernel("Conv2DBackpropFilter", "wasm")) tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
   tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilterWasm as tf.KernelFunc });
 
-  const original = tf.getKernel("Conv2DBackpropInput", "wasm");
-  if (original) tf.unregisterKernel("Conv2DBackpropInput", "wasm");
-  tf.registerKernel({
-    kernelName: "Conv2DBackpropInput",
-    backendName: "wasm",
-    // The original's setupFunc already ran if the backend was initialised; keep it for a later init.
-    setupFunc: original?.setupFunc,
-    kernelFunc: makeConv2DBackpropInputWasm(original ? (original.kernelFunc as never) : null) as tf.KernelFunc,
-  });
+  replaceKernel("Conv2DBackpropInput", (original) => makeConv2DBackpropInputWasm(original));
+  replaceKernel("Sum", (original) => makeReduceWasm("Sum", original));
+  replaceKernel("Mean", (original) => makeReduceWasm("Mean", original));
+  replaceKernel("MaxPoolGrad", () => maxPoolGradWasm);
+  replaceKernel("Identity", (original) => makeIdentityWasm(original));
 
   tf.registerGradient(fusedBatchNormGradConfig);
+}
+
+type AnyKernelFunc = Parameters<typeof makeConv2DBackpropInputWasm>[0];
+
+/** Swap the package's wasm kernel `name` for ours; ours may delegate to the original for cases it skips. */
+function replaceKernel(name: string, make: (original: NonNullable<AnyKernelFunc> | null) => unknown): void {
+  const original = tf.getKernel(name, "wasm");
+  if (original) tf.unregisterKernel(name, "wasm");
+  tf.registerKernel({
+    kernelName: name,
+    backendName: "wasm",
+    // The original's setupFunc (cwrap of its C function) already ran if the backend was initialised; keep it
+    // for a later initialisation, since our kernel may call the original.
+    setupFunc: original?.setupFunc,
+    kernelFunc: make(original ? (original.kernelFunc as never) : null) as tf.KernelFunc,
+  });
 }
