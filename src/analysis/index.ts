@@ -3,3 +3,4 @@ export * from "./stats";
 export * from "./genres";
 export * from "./embeddings";
 export * from "./saliency";
+export * from "./resynth";

@@ -1,0 +1,319 @@
+// "Listen to what the model used": a saliency map over (mel band × frame) becomes a soft time–frequency
+// mask on the clip's complex STFT, and the inverse STFT turns the masked spectrum back into audio. The STFT
+// matches the log-mel front end (periodic Hann, librosa's centred frames with zero padding), so frame t of
+// the saliency map is frame t of the STFT. The inverse is librosa.istft's weighted overlap-add divided by
+// the summed squared window. Notebooks play the result with audioElementHtml (a WAV data URI).
+import { DEFAULT_MEL_OPTIONS, frameCount, hannWindow, melFilterbank, type MelOptions } from "../features/melspec";
+import { resizeMapBilinear } from "./saliency";
+
+// ------------------------------------------------------------------ complex FFT
+
+/** In-place iterative radix-2 complex FFT (sign −1 forward, +1 inverse without the 1/n). n a power of two. */
+export function fftInPlace(re: Float64Array, im: Float64Array, inverse = false): void {
+  const n = re.length;
+  if (n !== im.length) throw new RangeError("fftInPlace: re and im lengths differ");
+  if (n < 1 || (n & (n - 1)) !== 0) throw new RangeError(`fftInPlace: length must be a power of two, got ${n}`);
+  for (let i = 1, j = 0; i < n; i++) {
+    let bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) {
+      let t = re[i];
+      re[i] = re[j];
+      re[j] = t;
+      t = im[i];
+      im[i] = im[j];
+      im[j] = t;
+    }
+  }
+  const sign = inverse ? 1 : -1;
+  for (let size = 2; size <= n; size <<= 1) {
+    const half = size >> 1;
+    const step = (sign * 2 * Math.PI) / size;
+    for (let k = 0; k < half; k++) {
+      const wr = Math.cos(step * k);
+      const wi = Math.sin(step * k);
+      for (let start = 0; start < n; start += size) {
+        const a = start + k;
+        const b = a + half;
+        const xr = re[b] * wr - im[b] * wi;
+        const xi = re[b] * wi + im[b] * wr;
+        re[b] = re[a] - xr;
+        im[b] = im[a] - xi;
+        re[a] += xr;
+        im[a] += xi;
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ STFT / ISTFT
+
+export interface ComplexSpectrogram {
+  /** Real and imaginary parts, row-major nBins × nFrames (librosa's layout). */
+  re: Float32Array;
+  im: Float32Array;
+  nBins: number;
+  nFrames: number;
+}
+
+export type StftOptions = Pick<MelOptions, "nFft" | "hopLength"> & { winLength?: number };
+
+function stftOptions(opts?: Partial<StftOptions>): { nFft: number; hopLength: number; winLength: number } {
+  const nFft = opts?.nFft ?? DEFAULT_MEL_OPTIONS.nFft;
+  const hopLength = opts?.hopLength ?? DEFAULT_MEL_OPTIONS.hopLength;
+  const winLength = opts?.winLength ?? nFft;
+  if (!Number.isInteger(hopLength) || hopLength < 1) throw new RangeError(`stft: hopLength must be a positive integer, got ${hopLength}`);
+  return { nFft, hopLength, winLength };
+}
+
+/** Complex STFT as librosa.stft(y, n_fft, hop_length, center=True, pad_mode="constant"), float64 inside. */
+export function stftComplex(pcm: ArrayLike<number>, opts?: Partial<StftOptions>): ComplexSpectrogram {
+  const { nFft, hopLength, winLength } = stftOptions(opts);
+  const nBins = nFft / 2 + 1;
+  const nFrames = frameCount(pcm.length, nFft, hopLength, true);
+  const win = hannWindow(nFft, winLength);
+  const re = new Float32Array(nBins * nFrames);
+  const im = new Float32Array(nBins * nFrames);
+  const fr = new Float64Array(nFft);
+  const fi = new Float64Array(nFft);
+  const pad = nFft >> 1;
+  for (let t = 0; t < nFrames; t++) {
+    const start = t * hopLength - pad;
+    for (let i = 0; i < nFft; i++) {
+      const s = start + i;
+      fr[i] = s >= 0 && s < pcm.length ? pcm[s] * win[i] : 0;
+      fi[i] = 0;
+    }
+    fftInPlace(fr, fi);
+    for (let k = 0; k < nBins; k++) {
+      re[k * nFrames + t] = fr[k];
+      im[k * nFrames + t] = fi[k];
+    }
+  }
+  return { re, im, nBins, nFrames };
+}
+
+/**
+ * Inverse STFT (librosa.istft, center=True): inverse FFT of each frame, times the window, overlap-added,
+ * divided by the overlap-added squared window where that is not tiny, centre padding removed. `length`
+ * trims/zero-pads the output (default nFft/2 … as librosa: hop·(frames − 1)).
+ */
+export function istft(spec: ComplexSpectrogram, opts?: Partial<StftOptions> & { length?: number }): Float32Array {
+  const { nFft, hopLength, winLength } = stftOptions(opts);
+  if (spec.nBins !== nFft / 2 + 1) throw new RangeError(`istft: ${spec.nBins} bins do not match nFft ${nFft}`);
+  const { nFrames } = spec;
+  const win = hannWindow(nFft, winLength);
+  const full = nFft + hopLength * (nFrames - 1);
+  const y = new Float64Array(full);
+  const wss = new Float64Array(full);
+  const fr = new Float64Array(nFft);
+  const fi = new Float64Array(nFft);
+  const nBins = spec.nBins;
+  for (let t = 0; t < nFrames; t++) {
+    // Hermitian spectrum → real frame: fill the negative frequencies with conjugates.
+    for (let k = 0; k < nBins; k++) {
+      fr[k] = spec.re[k * nFrames + t];
+      fi[k] = spec.im[k * nFrames + t];
+    }
+    fi[0] = 0;
+    fi[nBins - 1] = 0;
+    for (let k = nBins; k < nFft; k++) {
+      fr[k] = fr[nFft - k];
+      fi[k] = -fi[nFft - k];
+    }
+    fftInPlace(fr, fi, true);
+    const offset = t * hopLength;
+    for (let i = 0; i < nFft; i++) {
+      y[offset + i] += (fr[i] / nFft) * win[i];
+      wss[offset + i] += win[i] * win[i];
+    }
+  }
+  const tiny = 1.1754943508222875e-38; // float32 tiny, librosa's util.tiny for float32 input
+  for (let i = 0; i < full; i++) if (wss[i] > tiny) y[i] /= wss[i];
+  const start = nFft >> 1;
+  const length = opts?.length ?? full - nFft;
+  const out = new Float32Array(length);
+  for (let i = 0; i < length && start + i < full; i++) out[i] = y[start + i];
+  return out;
+}
+
+// ------------------------------------------------------------------ mel mask → linear mask
+
+/** A map over mel bands × frames (row 0 = lowest band), e.g. a saliency map of a log-mel crop. */
+export interface MelMap {
+  data: ArrayLike<number>;
+  nMels: number;
+  nFrames: number;
+}
+
+/**
+ * Map a mel-domain mask to the linear-frequency bins through the filterbank's transpose, normalised:
+ * bin k gets Σ_m W[m][k]·mask[m] / Σ_m W[m][k] (the weighted mean of the bands covering it). Bins no
+ * filter covers (DC, above fmax) take the nearest covered bin's value. Returns nBins × nFrames.
+ */
+export function melMaskToLinear(mask: MelMap, opts?: Partial<MelOptions>): { data: Float32Array; nBins: number; nFrames: number } {
+  const fb = melFilterbank({ ...opts, nMels: mask.nMels });
+  const { nBins } = fb;
+  const { nFrames } = mask;
+  const weightSum = new Float64Array(nBins);
+  for (let m = 0; m < fb.nMels; m++) {
+    for (let j = 0; j < fb.lengths[m]; j++) weightSum[fb.starts[m] + j] += fb.weights[fb.offsets[m] + j];
+  }
+  const acc = new Float64Array(nBins * nFrames);
+  for (let m = 0; m < fb.nMels; m++) {
+    for (let j = 0; j < fb.lengths[m]; j++) {
+      const k = fb.starts[m] + j;
+      const w = fb.weights[fb.offsets[m] + j];
+      for (let t = 0; t < nFrames; t++) acc[k * nFrames + t] += w * mask.data[m * nFrames + t];
+    }
+  }
+  // Nearest covered bin for uncovered ones.
+  const covered: number[] = [];
+  for (let k = 0; k < nBins; k++) if (weightSum[k] > 0) covered.push(k);
+  if (covered.length === 0) throw new Error("melMaskToLinear: the filterbank covers no FFT bin");
+  const out = new Float32Array(nBins * nFrames);
+  let c = 0;
+  for (let k = 0; k < nBins; k++) {
+    while (c + 1 < covered.length && Math.abs(covered[c + 1] - k) <= Math.abs(covered[c] - k)) c++;
+    const src = covered[c];
+    const norm = 1 / weightSum[src];
+    for (let t = 0; t < nFrames; t++) out[k * nFrames + t] = acc[src * nFrames + t] * norm;
+  }
+  return { data: out, nBins, nFrames };
+}
+
+export interface SaliencyMaskOptions {
+  /** "keep": mask = floor + (1 − floor)·s^gamma (hear only what was used); "boost": gain 1 + (10^(boostDb/20) − 1)·s. */
+  mode?: "keep" | "boost";
+  /** Gain left on unused regions in "keep" mode (default 0.05 ≈ −26 dB, so the context stays faintly audible). */
+  floor?: number;
+  /** Exponent sharpening the normalised saliency (default 1). */
+  gamma?: number;
+  /** Extra gain on the most salient cells in "boost" mode (default 12 dB). */
+  boostDb?: number;
+}
+
+/** Saliency (any sign, any scale) → a soft mask in mel × frames: |s| / max|s|, shaped by `mode`. */
+export function saliencyToMelMask(saliency: MelMap, opts: SaliencyMaskOptions = {}): MelMap {
+  const mode = opts.mode ?? "keep";
+  const floor = opts.floor ?? 0.05;
+  const gamma = opts.gamma ?? 1;
+  const boost = Math.pow(10, (opts.boostDb ?? 12) / 20) - 1;
+  let peak = 0;
+  for (let i = 0; i < saliency.data.length; i++) peak = Math.max(peak, Math.abs(saliency.data[i]));
+  const data = new Float32Array(saliency.data.length);
+  for (let i = 0; i < data.length; i++) {
+    const s = peak > 0 ? Math.pow(Math.abs(saliency.data[i]) / peak, gamma) : 0;
+    data[i] = mode === "keep" ? floor + (1 - floor) * s : 1 + boost * s;
+  }
+  return { data, nMels: saliency.nMels, nFrames: saliency.nFrames };
+}
+
+export interface MaskedResynthesisOptions {
+  /** STFT/mel settings of the front end the map is aligned with (default librosa's: sr 22050, nFft 2048, hop 512, 128 mels). */
+  mel?: Partial<MelOptions>;
+  /** First STFT frame the mask covers (a crop's start frame; default 0). */
+  startFrame?: number;
+  /** Gain for frames outside the mask (default 0: only the crop is heard). */
+  outsideGain?: number;
+  /** Return only the samples of the masked frames (default true when the mask is shorter than the clip). */
+  cropToMask?: boolean;
+}
+
+/**
+ * Apply a mel-domain mask (nMels × frames, e.g. saliencyToMelMask of a saliency map) to the clip's complex
+ * STFT and resynthesise: the audio of "what the model used". Mask rows that differ from the filterbank's
+ * band count (models that resize the band axis) are resampled bilinearly first.
+ */
+export function maskedResynthesis(pcm: Float32Array, melMask: MelMap, opts: MaskedResynthesisOptions = {}): Float32Array {
+  const mel = { ...DEFAULT_MEL_OPTIONS, ...(opts.mel ?? {}) };
+  const startFrame = opts.startFrame ?? 0;
+  const outsideGain = opts.outsideGain ?? 0;
+  const spec = stftComplex(pcm, mel);
+  if (!Number.isInteger(startFrame) || startFrame < 0 || startFrame + melMask.nFrames > spec.nFrames) {
+    throw new RangeError(`maskedResynthesis: mask frames ${startFrame}…${startFrame + melMask.nFrames} outside the clip's ${spec.nFrames} frames`);
+  }
+  let mask: MelMap = melMask;
+  if (melMask.nMels !== mel.nMels) {
+    mask = {
+      data: resizeMapBilinear(Float32Array.from(melMask.data), melMask.nMels, melMask.nFrames, mel.nMels, melMask.nFrames),
+      nMels: mel.nMels,
+      nFrames: melMask.nFrames,
+    };
+  }
+  const linear = melMaskToLinear(mask, mel);
+  const { nBins, nFrames } = spec;
+  for (let k = 0; k < nBins; k++) {
+    for (let t = 0; t < nFrames; t++) {
+      const inside = t >= startFrame && t < startFrame + mask.nFrames;
+      const g = inside ? linear.data[k * linear.nFrames + (t - startFrame)] : outsideGain;
+      spec.re[k * nFrames + t] *= g;
+      spec.im[k * nFrames + t] *= g;
+    }
+  }
+  const out = istft(spec, { ...mel, length: pcm.length });
+  const crop = opts.cropToMask ?? melMask.nFrames < spec.nFrames;
+  if (!crop) return out;
+  const hop = mel.hopLength;
+  return out.slice(startFrame * hop, Math.min(out.length, (startFrame + mask.nFrames) * hop));
+}
+
+// ------------------------------------------------------------------ WAV + <audio>
+
+/** 16-bit PCM mono WAV bytes (samples clipped to [−1, 1]). */
+export function encodeWav16(pcm: ArrayLike<number>, sr: number): Uint8Array {
+  if (!Number.isInteger(sr) || sr < 1) throw new RangeError(`encodeWav16: sample rate must be a positive integer, got ${sr}`);
+  const n = pcm.length;
+  const out = new Uint8Array(44 + 2 * n);
+  const view = new DataView(out.buffer);
+  const ascii = (offset: number, s: string) => {
+    for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
+  };
+  ascii(0, "RIFF");
+  view.setUint32(4, 36 + 2 * n, true);
+  ascii(8, "WAVE");
+  ascii(12, "fmt ");
+  view.setUint32(16, 16, true);
+  view.setUint16(20, 1, true); // PCM
+  view.setUint16(22, 1, true); // mono
+  view.setUint32(24, sr, true);
+  view.setUint32(28, sr * 2, true);
+  view.setUint16(32, 2, true);
+  view.setUint16(34, 16, true);
+  ascii(36, "data");
+  view.setUint32(40, 2 * n, true);
+  for (let i = 0; i < n; i++) {
+    const v = Math.max(-1, Math.min(1, pcm[i]));
+    view.setInt16(44 + 2 * i, Math.round(v < 0 ? v * 32768 : v * 32767), true);
+  }
+  return out;
+}
+
+function escapeHtmlText(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/**
+ * `<figure>` with a label and an `<audio controls>` playing `pcm` from a WAV data URI. With `normalise`
+ * (default true) the peak is scaled to −1 dBFS, so quiet masked audio is audible.
+ */
+export function audioElementHtml(pcm: ArrayLike<number>, sr: number, label: string, opts: { normalise?: boolean } = {}): string {
+  let samples: ArrayLike<number> = pcm;
+  if (opts.normalise ?? true) {
+    let peak = 0;
+    for (let i = 0; i < pcm.length; i++) peak = Math.max(peak, Math.abs(pcm[i]));
+    if (peak > 0) {
+      const g = Math.pow(10, -1 / 20) / peak;
+      samples = Float32Array.from(pcm as ArrayLike<number>, (v) => v * g);
+    }
+  }
+  const wav = encodeWav16(samples, sr);
+  const uri = `data:audio/wav;base64,${Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength).toString("base64")}`;
+  return `<figure class="fmalab-audio" style="display:inline-block;margin:4px 12px 4px 0"><figcaption>${escapeHtmlText(label)}</figcaption><audio controls preload="none" src="${uri}"></audio></figure>`;
+}
+
+/** The original crop and "what the model used" side by side, for a notebook cell. */
+export function listenComparisonHtml(original: ArrayLike<number>, masked: ArrayLike<number>, sr: number, labels: [string, string] = ["original", "what the model used"]): string {
+  return `<div class="fmalab-listen">${audioElementHtml(original, sr, labels[0])}${audioElementHtml(masked, sr, labels[1])}</div>`;
+}
