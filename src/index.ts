@@ -5,3 +5,5 @@ export * from "./plots";
 export * from "./notebook";
 export * from "./audio";
 export * from "./features";
+export * from "./tf";
+export * from "./models";
