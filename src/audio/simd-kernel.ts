@@ -12,55 +12,7 @@
 //     xp = x + 4n − info[2]; acc = 0; while tp < end: acc += load128(tp) * load128(xp); tp += 16; xp += 16
 //     y[t] = (acc0 + acc1) + (acc2 + acc3); n += nStep; phase += phaseStep; if phase ≥ up: phase −= up, n++
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
-}
-
-function str(s: string): number[] {
-  return [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-}
-
-// Opcodes
-const I32 = 0x7f, V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const i32Load = (offset: number) => [0x28, 2, ...uleb(offset)];
-const ADD = 0x6a, SUB = 0x6b, MUL = 0x6c, SHL = 0x74, GE_S = 0x4e, GE_U = 0x4f;
-const v128Load = [0xfd, 0x00, 0, 0]; // align hint 1 byte (unaligned), offset 0
-const v128Zero = [0xfd, 0x0c, ...new Array(16).fill(0)];
-const F32X4_MUL = [0xfd, ...uleb(230)];
-const F32X4_ADD = [0xfd, ...uleb(228)];
-const lane = (l: number) => [0xfd, 0x1f, l];
-const F32_ADD = 0x92;
-const f32Store = [0x38, 2, 0];
-const BLOCK = [0x02, 0x40], LOOP = [0x03, 0x40], IF = [0x04, 0x40], END = 0x0b;
-const br = (d: number) => [0x0c, d];
-const brIf = (d: number) => [0x0d, d];
+import { uleb, sleb, section, str, I32, V128, get, set, i32c, i32Load, ADD, SUB, MUL, SHL, GE_S, GE_U, v128Load, v128Zero, F32X4_MUL, F32X4_ADD, lane, F32_ADD, f32Store, BLOCK, LOOP, IF, END, br, brIf, wasmHeader } from "./wasm-asm";
 
 function buildModule(): Uint8Array {
   // params 0..7: x, taps, phases, up, nStep, phaseStep, y, nOut; locals 8..14 i32, 15 v128
@@ -106,7 +58,7 @@ function buildModule(): Uint8Array {
   const locals = [2, ...uleb(7), I32, 1, V128];
   const body = [...locals, ...code];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...wasmHeader,
     ...section(1, [1, 0x60, 8, ...new Array(8).fill(I32), 0]),
     ...section(3, [1, 0]),
     ...section(5, [1, 0, 1]),

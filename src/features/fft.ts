@@ -4,6 +4,11 @@
 // O(n²) DFT with a precomputed cos/sin table: correct but slow — fine for tests and odd experiments,
 // not for bulk feature extraction.
 
+import {
+  ADD, BLOCK, END, F64X2_ADD, F64X2_MUL, F64X2_SPLAT, F64X2_SUB, GE_S, GT_S, I32, IF, LOOP, LT_S, SHL, V128,
+  br, brIf, f64Const, f64Load, get, i32c, section, set, str, uleb, v128Load, v128Store, wasmHeader,
+} from "../audio/wasm-asm";
+
 function isPowerOfTwo(n: number): boolean {
   return n > 0 && (n & (n - 1)) === 0;
 }
@@ -246,4 +251,234 @@ export class RealFFT {
       outIm[k] = si;
     }
   }
+}
+
+// ---------------------------------------------------------------- WebAssembly SIMD: two frames at once
+
+
+/**
+ * The power spectra |X|² of two real frames at once: the complex half-size FFT (same radix-2² passes and
+ * twiddles as RealFFT) runs in WebAssembly with f64x2 lanes = (frame A, frame B), double precision
+ * throughout, then the real split and |X|². Results equal RealFFT's to rounding (~1e-15 relative).
+ * Layout in the module's memory (bytes): twiddles | split cos/sin | RE[half] | IM[half] | OUT[half+1],
+ * each RE/IM/OUT entry a v128 holding (A, B).
+ */
+export class PairedPowerFFT {
+  readonly size: number;
+  readonly nBins: number;
+  private readonly half: number;
+  private readonly bitrev: Uint32Array;
+  private readonly run: () => void;
+  private readonly re: Float64Array;
+  private readonly im: Float64Array;
+  private readonly out: Float64Array;
+
+  private constructor(size: number, exports: { fft2: (...a: number[]) => void; memory: WebAssembly.Memory }, tw: Float64Array) {
+    this.size = size;
+    this.half = size >> 1;
+    this.nBins = this.half + 1;
+    const half = this.half;
+    const ref = new RealFFT(size);
+    this.bitrev = (ref as unknown as { bitrev: Uint32Array }).bitrev;
+    const twAt = 0;
+    const splitAt = twAt + tw.byteLength;
+    const reAt = splitAt + 16 * (half + 1);
+    const imAt = reAt + 16 * half;
+    const outAt = imAt + 16 * half;
+    const needed = outAt + 16 * (half + 1);
+    const mem = exports.memory;
+    if (mem.buffer.byteLength < needed) mem.grow(Math.ceil((needed - mem.buffer.byteLength) / 65536));
+    new Float64Array(mem.buffer, twAt, tw.length).set(tw);
+    const split = new Float64Array(mem.buffer, splitAt, 2 * (half + 1));
+    for (let k = 0; k <= half; k++) {
+      split[2 * k] = Math.cos((2 * Math.PI * k) / size);
+      split[2 * k + 1] = Math.sin((2 * Math.PI * k) / size);
+    }
+    this.re = new Float64Array(mem.buffer, reAt, 2 * half);
+    this.im = new Float64Array(mem.buffer, imAt, 2 * half);
+    this.out = new Float64Array(mem.buffer, outAt, 2 * (half + 1));
+    this.run = () => exports.fft2(reAt, imAt, half, twAt, splitAt, outAt);
+  }
+
+  /** A paired FFT for `size` (a power of two ≥ 8), or null without WebAssembly SIMD. */
+  static create(size: number): PairedPowerFFT | null {
+    if (!isPowerOfTwo(size) || size < 8) return null;
+    const mod = pairedModule();
+    if (!mod) return null;
+    const instance = new WebAssembly.Instance(mod, {});
+    const exp = instance.exports as unknown as { fft2: (...a: number[]) => void; memory: WebAssembly.Memory };
+    // Twiddles in pass order as in RealFFT, but with the first pass's (1, 0, 1, 0) spelled out.
+    const ref = new RealFFT(size) as unknown as { passTwiddles: Float64Array };
+    const tw = ref.passTwiddles.slice();
+    if (size >> 1 >= 4) tw.set([1, 0, 1, 0], 0);
+    return new PairedPowerFFT(size, exp, tw);
+  }
+
+  /** |X|² of the (already windowed) frames `a` and `b` (length size) into outA/outB (length ≥ nBins). */
+  power(a: ArrayLike<number>, b: ArrayLike<number>, outA: Float64Array, outB: Float64Array): void {
+    const { re, im, bitrev, half } = this;
+    for (let i = 0; i < half; i++) {
+      const j = 2 * bitrev[i];
+      re[j] = a[2 * i];
+      re[j + 1] = b[2 * i];
+      im[j] = a[2 * i + 1];
+      im[j + 1] = b[2 * i + 1];
+    }
+    this.run();
+    const out = this.out;
+    for (let k = 0; k <= half; k++) {
+      outA[k] = out[2 * k];
+      outB[k] = out[2 * k + 1];
+    }
+  }
+}
+
+let pairedModuleCache: WebAssembly.Module | null | undefined;
+
+function pairedModule(): WebAssembly.Module | null {
+  if (pairedModuleCache !== undefined) return pairedModuleCache;
+  try {
+    const bytes = buildPairedFftModule();
+    pairedModuleCache = typeof WebAssembly !== "undefined" && WebAssembly.validate(bytes) ? new WebAssembly.Module(bytes) : null;
+  } catch {
+    pairedModuleCache = null;
+  }
+  return pairedModuleCache;
+}
+
+function buildPairedFftModule(): Uint8Array {
+  // params: re, im, half, tw, split, out
+  const [RE, IM, HALF, TW, SPLIT, OUT] = [0, 1, 2, 3, 4, 5];
+  // i32 locals
+  const [S, J, A, TWP, PA, PB, PC, PD, DELTA, K, TMP] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  // v128 locals
+  const V = 17;
+  const [W1R, W1I, W2R, W2I, AR, AI, BR, BI, CR, CI, DR, DI, P0R, P0I, P1R, P1I, Q0R, Q0I, Q1R, Q1I, HALFV] = Array.from({ length: 21 }, (_, i) => V + i);
+  const nI32 = 11;
+  const nV128 = 21;
+
+  const ld = (ptr: number, im = false) => [...get(ptr), ...(im ? [...get(DELTA), ADD] : []), ...v128Load];
+  const st = (ptr: number, im: boolean, value: number[]) => [...get(ptr), ...(im ? [...get(DELTA), ADD] : []), ...value, ...v128Store];
+  const add = (x: number[], y: number[]) => [...x, ...y, ...F64X2_ADD];
+  const sub = (x: number[], y: number[]) => [...x, ...y, ...F64X2_SUB];
+  const mul = (x: number[], y: number[]) => [...x, ...y, ...F64X2_MUL];
+  const g = get;
+  const splatLoad = (offset: number) => [...g(TMP), ...f64Load(offset), ...F64X2_SPLAT];
+  const addr = (base: number, idx: number[]) => [...g(base), ...idx, ...i32c(4), SHL, ADD]; // base + 16·idx
+
+  // Complex multiply (xr, xi)·(wr, wi) into (outR, outI).
+  const cmul = (xr: number, xi: number, wr: number, wi: number, outR: number, outI: number, tr: number, ti: number) => [
+    ...sub(mul(g(xr), g(wr)), mul(g(xi), g(wi))), ...set(tr),
+    ...add(mul(g(xr), g(wi)), mul(g(xi), g(wr))), ...set(ti),
+    ...g(tr), ...set(outR), ...g(ti), ...set(outI),
+  ];
+
+  const butterfly4 = [
+    ...ld(PA), ...set(AR), ...ld(PA, true), ...set(AI),
+    ...ld(PB), ...set(BR), ...ld(PB, true), ...set(BI),
+    ...ld(PC), ...set(CR), ...ld(PC, true), ...set(CI),
+    ...ld(PD), ...set(DR), ...ld(PD, true), ...set(DI),
+    ...cmul(BR, BI, W2R, W2I, BR, BI, P0R, P0I),
+    ...cmul(DR, DI, W2R, W2I, DR, DI, P0R, P0I),
+    ...add(g(AR), g(BR)), ...set(P0R), ...add(g(AI), g(BI)), ...set(P0I),
+    ...sub(g(AR), g(BR)), ...set(P1R), ...sub(g(AI), g(BI)), ...set(P1I),
+    ...add(g(CR), g(DR)), ...set(Q0R), ...add(g(CI), g(DI)), ...set(Q0I),
+    ...sub(g(CR), g(DR)), ...set(Q1R), ...sub(g(CI), g(DI)), ...set(Q1I),
+    ...cmul(Q0R, Q0I, W1R, W1I, Q0R, Q0I, AR, AI),
+    ...cmul(Q1R, Q1I, W1R, W1I, Q1R, Q1I, AR, AI),
+    ...st(PA, false, add(g(P0R), g(Q0R))), ...st(PA, true, add(g(P0I), g(Q0I))),
+    ...st(PC, false, sub(g(P0R), g(Q0R))), ...st(PC, true, sub(g(P0I), g(Q0I))),
+    ...st(PB, false, add(g(P1R), g(Q1I))), ...st(PB, true, sub(g(P1I), g(Q1R))),
+    ...st(PD, false, sub(g(P1R), g(Q1I))), ...st(PD, true, add(g(P1I), g(Q1R))),
+  ];
+
+  const butterfly2 = [
+    ...ld(PA), ...set(AR), ...ld(PA, true), ...set(AI),
+    ...ld(PB), ...set(BR), ...ld(PB, true), ...set(BI),
+    ...cmul(BR, BI, W1R, W1I, BR, BI, P0R, P0I),
+    ...st(PA, false, add(g(AR), g(BR))), ...st(PA, true, add(g(AI), g(BI))),
+    ...st(PB, false, sub(g(AR), g(BR))), ...st(PB, true, sub(g(AI), g(BI))),
+  ];
+
+  const code: number[] = [
+    ...g(IM), ...g(RE), 0x6b /* i32.sub */, ...set(DELTA),
+    ...f64Const(0.5), ...F64X2_SPLAT, ...set(HALFV),
+    ...i32c(1), ...set(S), ...g(TW), ...set(TWP),
+    // radix-2² passes while 4s ≤ half
+    ...BLOCK, ...LOOP,
+    ...g(S), ...i32c(2), SHL, ...g(HALF), GT_S, ...brIf(1),
+    ...i32c(0), ...set(J),
+    ...BLOCK, ...LOOP,
+    ...g(J), ...g(S), GE_S, ...brIf(1),
+    ...g(TWP), ...g(J), ...i32c(5), SHL, ADD, ...set(TMP),
+    ...splatLoad(0), ...set(W1R), ...splatLoad(8), ...set(W1I), ...splatLoad(16), ...set(W2R), ...splatLoad(24), ...set(W2I),
+    ...g(J), ...set(A),
+    ...BLOCK, ...LOOP,
+    ...g(A), ...g(HALF), GE_S, ...brIf(1),
+    ...addr(RE, g(A)), ...set(PA),
+    ...g(PA), ...g(S), ...i32c(4), SHL, ADD, ...set(PB),
+    ...g(PB), ...g(S), ...i32c(4), SHL, ADD, ...set(PC),
+    ...g(PC), ...g(S), ...i32c(4), SHL, ADD, ...set(PD),
+    ...butterfly4,
+    ...g(A), ...g(S), ...i32c(2), SHL, ADD, ...set(A),
+    ...br(0), END, END,
+    ...g(J), ...i32c(1), ADD, ...set(J),
+    ...br(0), END, END,
+    ...g(TWP), ...g(S), ...i32c(5), SHL, ADD, ...set(TWP),
+    ...g(S), ...i32c(2), SHL, ...set(S),
+    ...br(0), END, END,
+    // final radix-2 pass when log2(half) is odd
+    ...g(S), ...g(HALF), LT_S, ...IF,
+    ...i32c(0), ...set(J),
+    ...BLOCK, ...LOOP,
+    ...g(J), ...g(S), GE_S, ...brIf(1),
+    ...g(TWP), ...g(J), ...i32c(4), SHL, ADD, ...set(TMP),
+    ...splatLoad(0), ...set(W1R), ...splatLoad(8), ...set(W1I),
+    ...g(J), ...set(A),
+    ...BLOCK, ...LOOP,
+    ...g(A), ...g(HALF), GE_S, ...brIf(1),
+    ...addr(RE, g(A)), ...set(PA),
+    ...g(PA), ...g(S), ...i32c(4), SHL, ADD, ...set(PB),
+    ...butterfly2,
+    ...g(A), ...g(S), ...i32c(1), SHL, ADD, ...set(A),
+    ...br(0), END, END,
+    ...g(J), ...i32c(1), ADD, ...set(J),
+    ...br(0), END, END,
+    END,
+    // split + power. k = 0 and k = half from Z[0]: X0 = re + im, Xh = re − im.
+    ...ld(RE), ...set(AR), ...ld(IM), ...set(AI),
+    ...g(OUT), ...add(g(AR), g(AI)), ...set(BR), ...mul(g(BR), g(BR)), ...v128Store,
+    ...addr(OUT, g(HALF)), ...sub(g(AR), g(AI)), ...set(BR), ...mul(g(BR), g(BR)), ...v128Store,
+    ...i32c(1), ...set(K),
+    ...BLOCK, ...LOOP,
+    ...g(K), ...g(HALF), GE_S, ...brIf(1),
+    ...addr(RE, g(K)), ...set(PA),
+    ...addr(RE, [...g(HALF), ...g(K), 0x6b]), ...set(PB),
+    ...ld(PA), ...set(AR), ...ld(PA, true), ...set(AI), // A = Z[k]
+    ...ld(PB), ...set(CR), ...ld(PB, true), ...set(CI), // C = Z[half − k]
+    ...addr(SPLIT, g(K)), ...set(TMP),
+    ...splatLoad(0), ...set(W1R), ...splatLoad(8), ...set(W1I), // c, s
+    // er = ½(Ar + Cr), ei = ½(Ai − Ci), or = ½(Ai + Ci), oi = ½(Cr − Ar)
+    ...mul(g(HALFV), add(g(AR), g(CR))), ...set(P0R),
+    ...mul(g(HALFV), sub(g(AI), g(CI))), ...set(P0I),
+    ...mul(g(HALFV), add(g(AI), g(CI))), ...set(P1R),
+    ...mul(g(HALFV), sub(g(CR), g(AR))), ...set(P1I),
+    // Xr = er + or·c + oi·s, Xi = ei − or·s + oi·c
+    ...add(add(g(P0R), mul(g(P1R), g(W1R))), mul(g(P1I), g(W1I))), ...set(Q0R),
+    ...add(sub(g(P0I), mul(g(P1R), g(W1I))), mul(g(P1I), g(W1R))), ...set(Q0I),
+    ...addr(OUT, g(K)), ...add(mul(g(Q0R), g(Q0R)), mul(g(Q0I), g(Q0I))), ...v128Store,
+    ...g(K), ...i32c(1), ADD, ...set(K),
+    ...br(0), END, END,
+    END,
+  ];
+  const locals = [2, ...uleb(nI32), I32, ...uleb(nV128), V128];
+  const body = [...locals, ...code];
+  return new Uint8Array([
+    ...wasmHeader,
+    ...section(1, [1, 0x60, 6, ...new Array(6).fill(I32), 0]),
+    ...section(3, [1, 0]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [2, ...str("memory"), 2, 0, ...str("fft2"), 0, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+  ]);
 }

@@ -4,7 +4,7 @@
 // applied frame by frame so a long clip never materialises its full STFT.
 // Numerics: window, FFT and power in float64 (librosa also windows/FFTs in float64 before casting to
 // complex64), filterbank weights rounded to float32 exactly as librosa stores them, outputs float32.
-import { RealFFT } from "./fft";
+import { PairedPowerFFT, RealFFT } from "./fft";
 
 export interface MelOptions {
   /** Sample rate of the input PCM (Hz). */
@@ -241,9 +241,46 @@ function cachedFilterbank(o: Required<MelOptions> & { fmax: number }): SparseFil
   return fb;
 }
 
+/** Use the WebAssembly SIMD paired FFT when available (default); false forces the plain JS FFT. */
+let useSimdFft = true;
+export function setMelSimd(enabled: boolean): void {
+  useSimdFft = enabled;
+}
+const pairedCache = new Map<number, PairedPowerFFT | null>();
+function pairedFor(n: number): PairedPowerFFT | null {
+  if (!pairedCache.has(n)) pairedCache.set(n, PairedPowerFFT.create(n));
+  return pairedCache.get(n) ?? null;
+}
+
+/** Window frame t (center padding = zeros outside the signal) into `frame`. */
+function fillFrame(pcm: ArrayLike<number>, start: number, win: Float64Array, frame: Float64Array): void {
+  const nFft = frame.length;
+  const n = pcm.length;
+  if (start >= 0 && start + nFft <= n) {
+    for (let i = 0; i < nFft; i++) frame[i] = pcm[start + i] * win[i];
+  } else {
+    for (let i = 0; i < nFft; i++) {
+      const s = start + i;
+      frame[i] = s >= 0 && s < n ? pcm[s] * win[i] : 0;
+    }
+  }
+}
+
+/** |X|² → |X|^power in place. */
+function applyPower(spectrum: Float64Array, power: number): void {
+  if (power === 2) return;
+  if (power === 1) {
+    for (let k = 0; k < spectrum.length; k++) spectrum[k] = Math.sqrt(spectrum[k]);
+  } else {
+    const p = power / 2;
+    for (let k = 0; k < spectrum.length; k++) spectrum[k] = Math.pow(spectrum[k], p);
+  }
+}
+
 /**
  * Visit every STFT frame's |X|^power spectrum (nFft/2+1 values, float64, reused buffer) in order.
  * Frame t covers padded samples [t·hop, t·hop + nFft) where padding adds nFft/2 zeros each side (center).
+ * Frames go through the WebAssembly paired FFT two at a time when available.
  */
 function forEachPowerFrame(
   pcm: ArrayLike<number>,
@@ -252,36 +289,38 @@ function forEachPowerFrame(
 ): number {
   const { nFft, hopLength } = o;
   const nFrames = frameCount(pcm.length, nFft, hopLength, o.center);
-  const fft = fftFor(nFft);
   const win = windowFor(nFft, o.winLength);
-  const frame = new Float64Array(nFft);
-  const re = new Float64Array(fft.nBins);
-  const im = new Float64Array(fft.nBins);
-  const spectrum = new Float64Array(fft.nBins);
   const pad = o.center ? nFft >> 1 : 0;
-  const n = pcm.length;
-  const nBins = fft.nBins;
-  const power = o.power;
-  for (let t = 0; t < nFrames; t++) {
-    const start = t * hopLength - pad; // first source sample of this frame (may be negative)
-    if (start >= 0 && start + nFft <= n) {
-      for (let i = 0; i < nFft; i++) frame[i] = pcm[start + i] * win[i];
-    } else {
-      for (let i = 0; i < nFft; i++) {
-        const s = start + i;
-        frame[i] = s >= 0 && s < n ? pcm[s] * win[i] : 0;
+  const nBins = Math.floor(nFft / 2) + 1;
+  const frameA = new Float64Array(nFft);
+  const specA = new Float64Array(nBins);
+  const paired = useSimdFft ? pairedFor(nFft) : null;
+  if (paired) {
+    const frameB = new Float64Array(nFft);
+    const specB = new Float64Array(nBins);
+    for (let t = 0; t < nFrames; t += 2) {
+      fillFrame(pcm, t * hopLength - pad, win, frameA);
+      if (t + 1 < nFrames) fillFrame(pcm, (t + 1) * hopLength - pad, win, frameB);
+      else frameB.fill(0);
+      paired.power(frameA, frameB, specA, specB);
+      applyPower(specA, o.power);
+      visit(t, specA);
+      if (t + 1 < nFrames) {
+        applyPower(specB, o.power);
+        visit(t + 1, specB);
       }
     }
-    fft.forward(frame, re, im);
-    if (power === 2) {
-      for (let k = 0; k < nBins; k++) spectrum[k] = re[k] * re[k] + im[k] * im[k];
-    } else if (power === 1) {
-      for (let k = 0; k < nBins; k++) spectrum[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
-    } else {
-      const p = power / 2;
-      for (let k = 0; k < nBins; k++) spectrum[k] = Math.pow(re[k] * re[k] + im[k] * im[k], p);
-    }
-    visit(t, spectrum);
+    return nFrames;
+  }
+  const fft = fftFor(nFft);
+  const re = new Float64Array(nBins);
+  const im = new Float64Array(nBins);
+  for (let t = 0; t < nFrames; t++) {
+    fillFrame(pcm, t * hopLength - pad, win, frameA);
+    fft.forward(frameA, re, im);
+    for (let k = 0; k < nBins; k++) specA[k] = re[k] * re[k] + im[k] * im[k];
+    applyPower(specA, o.power);
+    visit(t, specA);
   }
   return nFrames;
 }

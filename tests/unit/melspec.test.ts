@@ -12,9 +12,10 @@ import {
   melSpectrogram,
   melToHz,
   powerToDb,
+  setMelSimd,
   stftPower,
 } from "../../src/features/melspec";
-import { RealFFT } from "../../src/features/fft";
+import { PairedPowerFFT, RealFFT } from "../../src/features/fft";
 import { cropColumns, fixtureF32, fixtureIndex, maxAbsError, maxRelativeError } from "../helpers/audio-reference";
 
 const REL_TOL = 1e-4;
@@ -205,6 +206,26 @@ test("RealFFT equals a direct DFT (powers of two and other sizes)", () => {
     }
   }
   assert.throws(() => new RealFFT(1), /size/);
+});
+
+test("WebAssembly paired FFT equals the JS FFT (power spectra, odd frame counts, power 1)", () => {
+  assert.ok(PairedPowerFFT.create(2048), "WebAssembly SIMD is available in Node 20");
+  for (const name of ["white_noise_2s", "impulse_short", "tone_burst_1s"]) {
+    const pcm = fixtureF32(`${name}.pcm.f32`);
+    for (const opts of [{}, { power: 1 }, { nFft: 1024, hopLength: 300 }, { nFft: 512, winLength: 400 }]) {
+      const simd = stftPower(pcm, opts);
+      setMelSimd(false);
+      let js: ReturnType<typeof stftPower>;
+      try {
+        js = stftPower(pcm, opts);
+      } finally {
+        setMelSimd(true);
+      }
+      assert.equal(simd.nFrames, js.nFrames);
+      const err = maxRelativeError(simd.data, js.data, 1e-9);
+      assert.ok(err < 1e-6, `${name} ${JSON.stringify(opts)}: relative error ${err}`);
+    }
+  }
 });
 
 test("cropColumns helper sanity (used by the full-size tests)", () => {
