@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseCommandArgs, type CliCommand } from "../command";
 import { UsageError } from "../../util/errors";
-import { PROJECT_ROOT, sharedDir, writeFileAtomic } from "../../util/fs";
+import { PROJECT_ROOT, writeFileAtomic } from "../../util/fs";
 import { checkDataset, SUBSETS, type Subset } from "../../data";
 import { escapeHtml } from "../../plots";
 import { ensureJupyter } from "./setup";
@@ -50,10 +50,8 @@ export interface MainStep {
   run(ctx: MainContext): Promise<StepOutcome>;
 }
 
-/** Generated synthetic dataset (by `fmalab synth`). */
+/** The default dataset: FMA-shaped synthetic data generated locally (src/data/synth, also `fmalab synth`). */
 export const SYNTHETIC_DIR = path.join(PROJECT_ROOT, "data", "synthetic");
-/** The arguments the data step gives `fmalab synth` (kept here so the command's options are in one place). */
-export const SYNTH_ARGS = ["--out", SYNTHETIC_DIR];
 
 const setupStep: MainStep = {
   id: "setup",
@@ -86,31 +84,14 @@ const dataStep: MainStep = {
       ctx.log(`using the real FMA in ${ctx.dataDir} (subset ${ctx.subset})`);
       return;
     }
-    if (checkDataset(SYNTHETIC_DIR, "small").length > 0) {
-      ctx.log(`generating the synthetic dataset in ${path.relative(ctx.root, SYNTHETIC_DIR)} (fmalab synth ${SYNTH_ARGS.join(" ")})`);
-      const { main } = await import("../main");
-      let code: number;
-      try {
-        code = await main(["synth", ...SYNTH_ARGS]);
-      } catch (err) {
-        const sample = sharedDir() ? path.join(sharedDir()!, "fma-sample") : null;
-        if (sample && fs.existsSync(sample) && /Cannot find module/.test(String(err))) {
-          // Only while the synth command is not in this checkout (development): use the shared real sample.
-          ctx.log(`fmalab synth is not available (${(err as Error).message.split("\n")[0]}); using ${sample}`);
-          ctx.dataDir = sample;
-          ctx.dataKind = "sample";
-          ctx.subset = "small";
-          return;
-        }
-        throw err;
-      }
-      if (code !== 0) return { stop: true, exitCode: code, message: `fmalab synth failed (exit status ${code})` };
-      const problems = checkDataset(SYNTHETIC_DIR, "small");
-      if (problems.length > 0) {
-        return { stop: true, exitCode: 1, message: ["fmalab synth did not produce a complete dataset:", ...problems.map((p) => `  - ${p}`)].join("\n") };
-      }
-    } else {
-      ctx.log(`synthetic dataset present: ${path.relative(ctx.root, SYNTHETIC_DIR)} (delete it to regenerate)`);
+    // Generates (or resumes) the default synthetic dataset; quick when it is already complete.
+    ctx.log(`synthetic dataset: ${path.relative(ctx.root, SYNTHETIC_DIR)} (generated when absent or incomplete; delete it to regenerate)`);
+    const { ensureSyntheticDataset } = await import("../../data/synth");
+    const made = await ensureSyntheticDataset(SYNTHETIC_DIR);
+    ctx.log(made.created ? `generated ${made.tracks} tracks` : `already complete: ${made.tracks} tracks`);
+    const problems = checkDataset(SYNTHETIC_DIR, "small");
+    if (problems.length > 0) {
+      return { stop: true, exitCode: 1, message: ["the synthetic dataset is incomplete:", ...problems.map((p) => `  - ${p}`)].join("\n") };
     }
     ctx.dataDir = SYNTHETIC_DIR;
     ctx.dataKind = "synthetic";
