@@ -78,7 +78,10 @@ export function fillEnvelope(env: Float32Array, len: number, holdLen: number, e:
 
 export type Wave = "sine" | "saw" | "square" | "pulse25";
 
-/** Adds amp·env·osc(freq) to out[start..start+len) (clipped to the buffer). Detune in cents for vibrato-free chorus. */
+/**
+ * Adds amp·env·osc(freq) to out[start..start+len) (clipped to the buffer), with optional vibrato
+ * (vibratoDepth = relative frequency deviation). One specialised loop per waveform: this is the hot path.
+ */
 export function addOscillator(
   out: Float32Array,
   start: number,
@@ -95,31 +98,53 @@ export function addOscillator(
   const n = Math.min(len, out.length - start);
   const dt0 = freq / sr;
   let ph = phase0 - Math.floor(phase0);
-  const vibInc = vibratoHz / sr;
-  let vph = 0;
-  for (let i = 0; i < n; i++) {
-    let dt = dt0;
-    if (vibratoDepth > 0) {
-      dt = dt0 * (1 + vibratoDepth * sineCycles(vph));
+  if (vibratoDepth > 0) {
+    // Vibrato: recompute the increment every 32 samples (the LFO is slow).
+    const vibInc = (32 * vibratoHz) / sr;
+    let vph = 0;
+    for (let b = 0; b < n; b += 32) {
+      const dt = dt0 * (1 + vibratoDepth * sineCycles(vph));
       vph += vibInc;
+      ph = oscBlock(out, start, env, b, Math.min(n, b + 32), wave, dt, amp, ph);
     }
-    let v: number;
-    if (wave === "sine") {
-      v = sineCycles(ph);
-    } else if (wave === "saw") {
-      v = 2 * ph - 1 - polyBlep(ph, dt);
-    } else {
-      const width = wave === "square" ? 0.5 : 0.25;
-      v = ph < width ? 1 : -1;
+    return;
+  }
+  oscBlock(out, start, env, 0, n, wave, dt0, amp, ph);
+}
+
+/** One run of samples [from, to) at a fixed increment; returns the phase after it. */
+function oscBlock(out: Float32Array, start: number, env: Float32Array, from: number, to: number, wave: Wave, dt: number, amp: number, ph: number): number {
+  if (wave === "sine") {
+    for (let i = from; i < to; i++) {
+      const p = ph * SINE_SIZE;
+      const k = p | 0;
+      const v = SINE_TABLE[k] + (p - k) * (SINE_TABLE[k + 1] - SINE_TABLE[k]);
+      out[start + i] += amp * env[i] * v;
+      ph += dt;
+      if (ph >= 1) ph -= 1;
+    }
+  } else if (wave === "saw") {
+    for (let i = from; i < to; i++) {
+      let v = 2 * ph - 1;
+      if (ph < dt || ph > 1 - dt) v -= polyBlep(ph, dt);
+      out[start + i] += amp * env[i] * v;
+      ph += dt;
+      if (ph >= 1) ph -= 1;
+    }
+  } else {
+    const width = wave === "square" ? 0.5 : 0.25;
+    for (let i = from; i < to; i++) {
+      let v = ph < width ? 1 : -1;
       v += polyBlep(ph, dt);
       let t2 = ph - width;
       if (t2 < 0) t2 += 1;
       v -= polyBlep(t2, dt);
+      out[start + i] += amp * env[i] * v;
+      ph += dt;
+      if (ph >= 1) ph -= 1;
     }
-    out[start + i] += amp * env[i] * v;
-    ph += dt;
-    if (ph >= 1) ph -= 1;
   }
+  return ph;
 }
 
 /** In-place 2-pole low-pass (two cascaded one-poles) at a fixed cutoff over out[start..start+len). */

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { removeStaleTempFiles, writeFileAtomic, writeJsonAtomic } from "../../util/fs";
+import { PROJECT_ROOT, removeStaleTempFiles, writeFileAtomic, writeJsonAtomic } from "../../util/fs";
 import { UsageError } from "../../util/errors";
 import { ProgressBar } from "../../util/progress";
 import { FMA_SMALL_GENRES, KNOWN_BAD_CLIPS } from "../schema";
@@ -259,64 +259,85 @@ export async function ensureSyntheticDataset(dir: string, opts: SynthOptions = {
 interface Task extends WorkerRequest {}
 
 async function runJobs(tasks: Task[], workers: number, onDone: (bytes: number) => void): Promise<void> {
-  if (tasks.length === 0) return;
-  if (workers <= 1) {
-    for (const t of tasks) {
-      const bytes = await renderClip(t.job);
-      writeFileAtomic(t.target, bytes);
-      onDone(bytes.length);
+  let remaining = tasks;
+  if (workers > 1 && tasks.length > 1) {
+    const done = new Set<Task>();
+    try {
+      await runInWorkers(tasks, workers, (task, bytes) => {
+        done.add(task);
+        onDone(bytes);
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkerStartError)) throw err;
+      // No worker could start (e.g. an unusual loader): render here instead, same bytes.
+      process.stderr.write(`fmalab synth: worker threads unavailable (${err.message}); rendering in this thread\n`);
+      remaining = tasks.filter((t) => !done.has(t));
     }
-    return;
   }
-  let next = 0;
-  const pool: Worker[] = [];
-  try {
-    await new Promise<void>((resolve, reject) => {
-      let active = 0;
-      let failed = false;
-      const feed = (w: Worker) => {
-        if (failed) return;
-        if (next >= tasks.length) {
-          if (active === 0) resolve();
-          return;
-        }
-        const task = tasks[next++];
-        active++;
-        w.postMessage(task satisfies WorkerRequest);
-      };
-      for (let i = 0; i < workers; i++) {
-        const w = spawnWorker();
-        pool.push(w);
-        w.on("message", (reply: WorkerReply) => {
-          active--;
-          if ("error" in reply) {
-            failed = true;
-            reject(new Error(`synthesising track ${reply.trackId} failed: ${reply.error}`));
-            return;
-          }
-          onDone(reply.bytes);
-          feed(w);
-        });
-        w.on("error", (err) => {
-          failed = true;
-          reject(err);
-        });
-        feed(w);
-      }
-    });
-  } finally {
-    await Promise.all(pool.map((w) => w.terminate()));
+  for (const t of remaining) {
+    const bytes = await renderClip(t.job);
+    writeFileAtomic(t.target, bytes);
+    onDone(bytes.length);
   }
 }
 
-/** A worker running worker.ts: through tsx's require hook when this code runs as TypeScript. */
-function spawnWorker(): Worker {
-  const ext = path.extname(__filename);
-  const file = path.join(__dirname, `worker${ext}`);
-  if (ext === ".ts") {
-    const tsx = require.resolve("tsx/cjs/api");
-    const code = `require(${JSON.stringify(tsx)}).require(${JSON.stringify(file)}, ${JSON.stringify(__filename)});`;
-    return new Worker(code, { eval: true, execArgv: [] });
-  }
-  return new Worker(file);
+class WorkerStartError extends Error {}
+
+function runInWorkers(tasks: Task[], workers: number, onDone: (task: Task, bytes: number) => void): Promise<void> {
+  const pool: Worker[] = [];
+  let next = 0;
+  let finished = 0;
+  const work = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let started = 0;
+    const fail = (err: Error) => {
+      if (!settled) {
+        settled = true;
+        reject(err);
+      }
+    };
+    const inFlight = new Map<Worker, Task>();
+    const feed = (w: Worker) => {
+      if (settled || next >= tasks.length) return;
+      const task = tasks[next++];
+      inFlight.set(w, task);
+      w.postMessage(task satisfies WorkerRequest);
+    };
+    for (let i = 0; i < workers; i++) {
+      const w = new Worker(workerEntry(), { execArgv: [] });
+      pool.push(w);
+      w.on("message", (reply: WorkerReply) => {
+        if ("ready" in reply) {
+          started++;
+          feed(w);
+          return;
+        }
+        const task = inFlight.get(w)!;
+        inFlight.delete(w);
+        if ("error" in reply) {
+          fail(new Error(`synthesising track ${reply.trackId} failed: ${reply.error}`));
+          return;
+        }
+        onDone(task, reply.bytes);
+        finished++;
+        if (finished === tasks.length) {
+          settled = true;
+          resolve();
+        } else feed(w);
+      });
+      w.on("error", (err) => fail(started === 0 ? new WorkerStartError(err.message) : err));
+      w.on("exit", (code) => {
+        if (inFlight.has(w)) fail(new Error(`synth worker exited with code ${code} while rendering track ${inFlight.get(w)!.job.trackId}`));
+      });
+    }
+  });
+  return work.finally(() => Promise.all(pool.map((w) => w.terminate())));
+}
+
+/** worker.cjs beside this file (or in the source tree, when a notebook kernel loaded us from elsewhere). */
+function workerEntry(): string {
+  const beside = path.join(__dirname, "worker.cjs");
+  if (fs.existsSync(beside)) return beside;
+  return path.join(PROJECT_ROOT, "src", "data", "synth", "worker.cjs");
 }

@@ -7,10 +7,11 @@ export interface WorkerRequest {
   job: ClipJob;
   target: string;
 }
-export type WorkerReply = { trackId: number; bytes: number } | { trackId: number; error: string };
+export type WorkerReply = { ready: true } | { trackId: number; bytes: number } | { trackId: number; error: string };
 
 if (parentPort) {
   const port = parentPort;
+  port.postMessage({ ready: true } satisfies WorkerReply);
   port.on("message", (msg: WorkerRequest) => {
     renderClip(msg.job)
       .then((bytes) => writeFileAtomicAsync(msg.target, bytes).then(() => bytes.length))
