@@ -96,3 +96,37 @@ export function buildProbe3Conv(opts: ModelBuildOptions = {}): tf.LayersModel {
   const out = ap(dense("classifier", opts.numClasses ?? 8, init, "softmax"), x);
   return tf.model({ inputs: input, outputs: out, name: "probe_3conv_128" });
 }
+
+/**
+ * crnn: 3 × [conv3×3 (32, 64, 64) → BN → ReLU → maxpool2] on the log-mel, then the remaining mel bands ×
+ * channels become per-frame features for a GRU(64) over time → dropout .3 → dense classes (after Choi et al.
+ * 2017, narrowed). GRU training works on wasm (checked by the wasm-vs-cpu step test).
+ */
+export function buildCrnn(opts: ModelBuildOptions = {}): tf.LayersModel {
+  const init = new SeededInit(opts.seed);
+  const shape = opts.inputShape ?? MEL;
+  const input = tf.input({ shape, name: "input" });
+  let x = input;
+  [32, 64, 64].forEach((f, i) => {
+    const b = `block${i + 1}`;
+    x = ap(conv({ name: `${b}_conv`, filters: scaled(f, opts), kernel: 3, useBias: false, init }), x);
+    x = ap(batchNorm(`${b}_bn`), x);
+    x = ap(tf.layers.reLU({ name: `${b}_relu` }), x);
+    x = ap(tf.layers.maxPooling2d({ name: `${b}_pool`, poolSize: 2 }), x);
+  });
+  const [, mels, frames, channels] = x.shape as number[];
+  x = ap(tf.layers.permute({ name: "to_time_major", dims: [2, 1, 3] }), x);
+  x = ap(tf.layers.reshape({ name: "frames_by_features", targetShape: [frames, mels * channels] }), x);
+  x = ap(
+    tf.layers.gru({
+      name: "gru",
+      units: scaled(64, opts),
+      kernelInitializer: init.kernel(),
+      recurrentInitializer: tf.initializers.orthogonal({ seed: opts.seed ?? undefined }),
+    }),
+    x,
+  );
+  x = ap(dropout("gru_drop", 0.3, opts), x);
+  const out = ap(dense("classifier", opts.numClasses ?? 8, init, "softmax"), x);
+  return tf.model({ inputs: input, outputs: out, name: "crnn" });
+}

@@ -9,7 +9,7 @@ import {
   buildSeedMusicGenreCnn,
 } from "./seed";
 import { buildResNet50 } from "./resnet50";
-import { buildMelCnn4, buildProbe3Conv, buildShortChunkCnn, buildTimeConv1d } from "./mel";
+import { buildCrnn, buildMelCnn4, buildProbe3Conv, buildShortChunkCnn, buildTimeConv1d } from "./mel";
 import { buildFeatLogReg, buildFeatMlp, DEFAULT_FEATURE_DIM } from "./features";
 
 const seedImage = { kind: "seed-image" as const, height: 224, width: 224, channels: 3 };
@@ -79,7 +79,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     description: "Default: 4×[conv3×3 (32, 64, 128, 128) → BN → ReLU → maxpool], GAP, dropout .3, dense — on 128×128 log-mel",
     input: logmel,
     build: buildMelCnn4,
-    paramsNote: "≈241 k (convs without bias; BN incl. moving statistics)",
+    paramsNote: "242,344 (convs without bias; BN incl. moving statistics)",
     penultimateLayer: "gap",
     lastConvLayer: "block4_relu",
   },
@@ -88,7 +88,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     description: "Short-chunk CNN (after Won et al. 2020), 7 conv blocks, narrowed to 32–128 channels, on ≈3 s (128-frame) crops",
     input: logmel,
     build: buildShortChunkCnn,
-    paramsNote: "≈0.35 M",
+    paramsNote: "232,104",
     penultimateLayer: "fc1_relu",
     lastConvLayer: "block7_relu",
   },
@@ -97,8 +97,17 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     description: "1-D convolutions over time with mel bands as channels, 3 blocks (64, 128, 128), avg+max pooling over time",
     input: logmel,
     build: buildTimeConv1d,
-    paramsNote: "≈0.17 M",
+    paramsNote: "167,176",
     penultimateLayer: "pooled",
+    lastConvLayer: "block3_relu",
+  },
+  crnn: {
+    name: "crnn",
+    description: "CRNN: 3 conv blocks (32, 64, 64) then a GRU(64) over time on the log-mel (after Choi et al. 2017, narrowed)",
+    input: logmel,
+    build: buildCrnn,
+    paramsNote: "265,832",
+    penultimateLayer: "gru",
     lastConvLayer: "block3_relu",
   },
   probe_3conv_128: {
@@ -106,7 +115,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     description: "Small probe: conv3×3 16 → pool → 32 → pool → 64, GAP, dense",
     input: logmel,
     build: buildProbe3Conv,
-    paramsNote: "≈24 k",
+    paramsNote: "23,816",
     penultimateLayer: "gap",
     lastConvLayer: "block3_relu",
   },
