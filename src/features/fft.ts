@@ -6,7 +6,7 @@
 
 import {
   ADD, BLOCK, END, F64X2_ADD, F64X2_MUL, F64X2_SPLAT, F64X2_SUB, GE_S, GT_S, I32, IF, LOOP, LT_S, SHL, V128,
-  br, brIf, f64Const, f64Load, get, i32c, section, set, str, uleb, v128Load, v128Store, wasmHeader,
+  br, brIf, f64Const, f64Load, get, i32c, i32Load, section, set, str, uleb, v128Load, v128Store, wasmHeader,
 } from "../audio/wasm-asm";
 
 function isPowerOfTwo(n: number): boolean {
@@ -333,6 +333,108 @@ export class PairedPowerFFT {
   }
 }
 
+/** Sparse filterbank rows as SparseFilterbank stores them (see melspec.ts). */
+export interface SparseRows {
+  nMels: number;
+  starts: Int32Array;
+  lengths: Int32Array;
+  offsets: Int32Array;
+  weights: Float32Array;
+}
+
+/**
+ * Whole mel-power spectrogram in WebAssembly: framing + window + paired FFT + sparse filterbank, one
+ * call per clip (melFrames). Numerically the same recipe as the JS path: float64 window/FFT/power/mel
+ * sums, float32 output.
+ */
+export class PairedMelKernel {
+  private readonly exp: { melFrames: (...a: number[]) => void; memory: WebAssembly.Memory };
+  private readonly fixedEnd: number;
+  private readonly at: Record<"tw" | "split" | "re" | "im" | "out" | "win" | "bitrev" | "fbInfo" | "fbW", number>;
+
+  private constructor(
+    readonly nFft: number,
+    readonly nMels: number,
+    exp: { melFrames: (...a: number[]) => void; memory: WebAssembly.Memory },
+    window: Float64Array,
+    fb: SparseRows,
+  ) {
+    this.exp = exp;
+    const half = nFft >> 1;
+    const ref = new RealFFT(nFft) as unknown as { passTwiddles: Float64Array; bitrev: Uint32Array };
+    const tw = ref.passTwiddles.slice();
+    if (half >= 4) tw.set([1, 0, 1, 0], 0);
+    const at = { tw: 0, split: 0, re: 0, im: 0, out: 0, win: 0, bitrev: 0, fbInfo: 0, fbW: 0 };
+    let p = 0;
+    const take = (bytes: number) => {
+      const a = p;
+      p += Math.ceil(bytes / 16) * 16;
+      return a;
+    };
+    at.tw = take(tw.byteLength);
+    at.split = take(16 * (half + 1));
+    at.re = take(16 * half);
+    at.im = take(16 * half);
+    at.out = take(16 * (half + 1));
+    at.win = take(8 * nFft);
+    at.bitrev = take(4 * half);
+    at.fbInfo = take(12 * fb.nMels);
+    at.fbW = take(8 * fb.weights.length);
+    this.at = at;
+    this.fixedEnd = p;
+    const mem = exp.memory;
+    if (mem.buffer.byteLength < p) mem.grow(Math.ceil((p - mem.buffer.byteLength) / 65536));
+    const buf = mem.buffer;
+    new Float64Array(buf, at.tw, tw.length).set(tw);
+    const split = new Float64Array(buf, at.split, 2 * (half + 1));
+    for (let k = 0; k <= half; k++) {
+      split[2 * k] = Math.cos((2 * Math.PI * k) / nFft);
+      split[2 * k + 1] = Math.sin((2 * Math.PI * k) / nFft);
+    }
+    new Float64Array(buf, at.win, nFft).set(window);
+    new Int32Array(buf, at.bitrev, half).set(ref.bitrev);
+    const info = new Int32Array(buf, at.fbInfo, 3 * fb.nMels);
+    for (let m = 0; m < fb.nMels; m++) {
+      info[3 * m] = 16 * fb.starts[m];
+      info[3 * m + 1] = fb.lengths[m];
+      info[3 * m + 2] = 8 * fb.offsets[m];
+    }
+    new Float64Array(buf, at.fbW, fb.weights.length).set(fb.weights);
+  }
+
+  /** A kernel for this FFT size, window (length nFft) and filterbank; null without WebAssembly SIMD. */
+  static create(nFft: number, window: Float64Array, fb: SparseRows): PairedMelKernel | null {
+    if (!isPowerOfTwo(nFft) || nFft < 8) return null;
+    const mod = pairedModule();
+    if (!mod) return null;
+    const instance = new WebAssembly.Instance(mod, {});
+    const exp = instance.exports as unknown as { melFrames: (...a: number[]) => void; memory: WebAssembly.Memory };
+    return new PairedMelKernel(nFft, fb.nMels, exp, window, fb);
+  }
+
+  /**
+   * Mel power (nMels × nFrames, float32, row-major) of `pcm`; frame t starts at sample t·hop − `pad`
+   * (pad = nFft/2 for center=True), zeros outside the signal.
+   */
+  run(pcm: ArrayLike<number>, hop: number, nFrames: number, pad: number): Float32Array {
+    const { at, nFft, nMels } = this;
+    const framesEven = nFrames + (nFrames & 1);
+    const padded = (framesEven - 1) * hop + nFft;
+    const pcmAt = this.fixedEnd;
+    const melAt = pcmAt + Math.ceil((4 * padded) / 16) * 16;
+    const needed = melAt + 4 * nMels * nFrames;
+    const mem = this.exp.memory;
+    if (mem.buffer.byteLength < needed) mem.grow(Math.ceil((needed - mem.buffer.byteLength) / 65536));
+    const x = new Float32Array(mem.buffer, pcmAt, padded);
+    x.fill(0);
+    const n = Math.min(pcm.length, padded - pad);
+    if (pcm instanceof Float32Array) x.set(n === pcm.length ? pcm : pcm.subarray(0, n), pad);
+    else for (let i = 0; i < n; i++) x[pad + i] = pcm[i];
+    this.exp.melFrames(pcmAt, hop, nFrames, at.re, at.im, nFft >> 1, at.tw, at.split, at.out, at.win, at.bitrev, at.fbInfo, nMels, at.fbW, melAt);
+    return new Float32Array(mem.buffer, melAt, nMels * nFrames).slice();
+  }
+}
+
 let pairedModuleCache: WebAssembly.Module | null | undefined;
 
 function pairedModule(): WebAssembly.Module | null {
@@ -473,12 +575,91 @@ function buildPairedFftModule(): Uint8Array {
   ];
   const locals = [2, ...uleb(nI32), I32, ...uleb(nV128), V128];
   const body = [...locals, ...code];
+  const melBody = buildMelFramesBody();
   return new Uint8Array([
     ...wasmHeader,
-    ...section(1, [1, 0x60, 6, ...new Array(6).fill(I32), 0]),
-    ...section(3, [1, 0]),
+    ...section(1, [2, 0x60, 6, ...new Array(6).fill(I32), 0, 0x60, 15, ...new Array(15).fill(I32), 0]),
+    ...section(3, [2, 0, 1]),
     ...section(5, [1, 0, 1]),
-    ...section(7, [2, ...str("memory"), 2, 0, ...str("fft2"), 0, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
+    ...section(7, [3, ...str("memory"), 2, 0, ...str("fft2"), 0, 0, ...str("melFrames"), 0, 1]),
+    ...section(10, [2, ...uleb(body.length), ...body, ...uleb(melBody.length), ...melBody]),
   ]);
+}
+
+/**
+ * melFrames(pcm, hop, nFrames, re, im, half, tw, split, out, win, bitrev, fbInfo, nMels, fbW, melOut):
+ * for frame pairs (t, t+1): window the float32 PCM frames starting at pcm + 4·t·hop (the caller pads the
+ * signal: center zeros, plus room for a phantom frame t+1 after the last), pack them bit-reversed
+ * into RE/IM, call fft2, then apply the sparse filterbank (fbInfo: per mel [16·start, length, byte
+ * offset into fbW (f64 weights)]) to both power spectra and store float32 mel power at
+ * melOut[m·nFrames + t] (and t+1 when it exists).
+ */
+function buildMelFramesBody(): number[] {
+  const [PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, WIN, BITREV, FBINFO, NMELS, FBW, MELOUT] = Array.from({ length: 15 }, (_, i) => i);
+  const [T, SA, SB, I, JADDR, M, INFO, P, WP, LEN, Q, DST] = Array.from({ length: 12 }, (_, i) => 15 + i);
+  const [ACC] = [27];
+  const [WA, WB] = [28, 29]; // f64 locals
+  const g = get;
+  const F64 = 0x7c;
+  const f32Load = (off: number) => [0x2a, 2, ...uleb(off)];
+  const PROMOTE = 0xbb, DEMOTE = 0xb6, F64_MUL = 0xa2, CALL = 0x10;
+  const replaceLane1 = [0xfd, ...uleb(0x22), 1];
+  const extractLane = (l: number) => [0xfd, ...uleb(0x21), l];
+  const v128ZeroBytes = [0xfd, 0x0c, ...new Array(16).fill(0)];
+  const f32StoreAt = [0x38, 2, 0];
+  // (x_a·w, x_b·w) as a v128 from f32 samples at byte offsets `off` of SA and SB, window value in f64 local W.
+  const pairTimesW = (off: number, w: number) => [
+    ...g(SA), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...F64X2_SPLAT,
+    ...g(SB), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...replaceLane1,
+  ];
+  const code: number[] = [
+    ...i32c(0), ...set(T),
+    ...BLOCK, ...LOOP,
+    ...g(T), ...g(NFRAMES), GE_S, ...brIf(1),
+    // SA = pcm + 4·t·hop, SB = SA + 4·hop
+    ...g(PCM), ...g(T), ...g(HOP), 0x6c, ...i32c(2), SHL, ADD, ...set(SA),
+    ...g(SA), ...g(HOP), ...i32c(2), SHL, ADD, ...set(SB),
+    // pack: for i < half: j = bitrev[i]; RE[j] = x[2i]·w[2i]; IM[j] = x[2i+1]·w[2i+1]
+    ...i32c(0), ...set(I),
+    ...BLOCK, ...LOOP,
+    ...g(I), ...g(HALF), GE_S, ...brIf(1),
+    ...g(WIN), ...g(I), ...i32c(4), SHL, ADD, ...set(P),
+    ...g(P), ...f64Load(0), ...set(WA), ...g(P), ...f64Load(8), ...set(WB),
+    ...g(BITREV), ...g(I), ...i32c(2), SHL, ADD, ...i32Load(0), ...i32c(4), SHL, ...set(JADDR),
+    ...g(RE), ...g(JADDR), ADD, ...pairTimesW(0, WA), ...v128Store,
+    ...g(IM), ...g(JADDR), ADD, ...pairTimesW(4, WB), ...v128Store,
+    ...g(I), ...i32c(1), ADD, ...set(I),
+    ...br(0), END, END,
+    ...g(RE), ...g(IM), ...g(HALF), ...g(TW), ...g(SPLIT), ...g(OUT), CALL, 0,
+    // mel: for m < nMels
+    ...i32c(0), ...set(M),
+    ...BLOCK, ...LOOP,
+    ...g(M), ...g(NMELS), GE_S, ...brIf(1),
+    ...g(FBINFO), ...g(M), ...i32c(12), 0x6c, ADD, ...set(INFO),
+    ...g(OUT), ...g(INFO), ...i32Load(0), ADD, ...set(P),
+    ...g(INFO), ...i32Load(4), ...set(LEN),
+    ...g(FBW), ...g(INFO), ...i32Load(8), ADD, ...set(WP),
+    ...v128ZeroBytes, ...set(ACC),
+    ...i32c(0), ...set(Q),
+    ...BLOCK, ...LOOP,
+    ...g(Q), ...g(LEN), GE_S, ...brIf(1),
+    ...g(ACC), ...g(WP), ...f64Load(0), ...F64X2_SPLAT, ...g(P), ...v128Load, ...F64X2_MUL, ...F64X2_ADD, ...set(ACC),
+    ...g(P), ...i32c(16), ADD, ...set(P),
+    ...g(WP), ...i32c(8), ADD, ...set(WP),
+    ...g(Q), ...i32c(1), ADD, ...set(Q),
+    ...br(0), END, END,
+    // melOut[m·nFrames + t] = lane 0; [.. + t + 1] = lane 1 when t + 1 < nFrames
+    ...g(MELOUT), ...g(M), ...g(NFRAMES), 0x6c, ...g(T), ADD, ...i32c(2), SHL, ADD, ...set(DST),
+    ...g(DST), ...g(ACC), ...extractLane(0), DEMOTE, ...f32StoreAt,
+    ...g(T), ...i32c(1), ADD, ...g(NFRAMES), LT_S, ...IF,
+    ...g(DST), ...g(ACC), ...extractLane(1), DEMOTE, 0x38, 2, 4,
+    END,
+    ...g(M), ...i32c(1), ADD, ...set(M),
+    ...br(0), END, END,
+    ...g(T), ...i32c(2), ADD, ...set(T),
+    ...br(0), END, END,
+    END,
+  ];
+  const locals = [3, ...uleb(12), I32, 1, V128, 2, F64];
+  return [...locals, ...code];
 }

@@ -4,7 +4,7 @@
 // applied frame by frame so a long clip never materialises its full STFT.
 // Numerics: window, FFT and power in float64 (librosa also windows/FFTs in float64 before casting to
 // complex64), filterbank weights rounded to float32 exactly as librosa stores them, outputs float32.
-import { PairedPowerFFT, RealFFT } from "./fft";
+import { PairedMelKernel, PairedPowerFFT, RealFFT } from "./fft";
 
 export interface MelOptions {
   /** Sample rate of the input PCM (Hz). */
@@ -337,12 +337,22 @@ export function stftPower(pcm: ArrayLike<number>, opts?: Partial<MelOptions>): {
   return { data, nBins, nFrames };
 }
 
+const melKernelCache = new Map<string, PairedMelKernel | null>();
+function melKernelFor(o: Required<MelOptions> & { fmax: number }, fb: SparseFilterbank): PairedMelKernel | null {
+  const key = [o.sr, o.nFft, o.winLength, o.nMels, o.fmin, o.fmax, o.htk, o.norm].join("/");
+  if (!melKernelCache.has(key)) melKernelCache.set(key, PairedMelKernel.create(o.nFft, windowFor(o.nFft, o.winLength), fb));
+  return melKernelCache.get(key) ?? null;
+}
+
 /** librosa.feature.melspectrogram: float32 `nMels × nFrames` (mel power with power 2). */
 export function melSpectrogram(pcm: ArrayLike<number>, opts?: Partial<MelOptions>): Spectrogram {
   const o = resolveOptions(opts);
   const fb = cachedFilterbank(o);
   const nFrames = frameCount(pcm.length, o.nFft, o.hopLength, o.center);
   const nMels = o.nMels;
+  // Fast path: the whole computation in one WebAssembly call (power 2, the librosa default).
+  const kernel = useSimdFft && o.power === 2 ? melKernelFor(o, fb) : null;
+  if (kernel) return { data: kernel.run(pcm, o.hopLength, nFrames, o.center ? o.nFft >> 1 : 0), nMels, nFrames };
   const data = new Float32Array(nMels * nFrames);
   const melFrame = new Float64Array(nMels);
   forEachPowerFrame(pcm, o, (t, spectrum) => {
