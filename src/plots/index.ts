@@ -13,3 +13,4 @@ export {
 } from "./html";
 export { encodePng, pngDataUri, crc32 } from "./png";
 export * from "./spectrogram";
+export * from "./figures";

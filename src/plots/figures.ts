@@ -1,0 +1,625 @@
+// The report's figure catalogue. Each figure is a function from plain, typed data (never file paths) to an
+// SVG string (static; written as .svg + .png by `fmalab figures`) or an HTML string (tables), so notebooks,
+// the CLI and the snapshot tests all feed them directly. Output is deterministic: fixed fonts, colours
+// assigned from sorted names, content-derived ids (renderPlot), fixed-decimal numbers in our own markup.
+import { renderPlot, Plot } from "./observable";
+import { dataFrameHtml, escapeHtml } from "./html";
+import { spectrogramGrid, type SpectrogramMatrix } from "./spectrogram";
+
+/** Font used by every figure: DejaVu Sans is what resvg finds on Debian, so SVG and PNG agree. */
+export const FIGURE_FONT = "DejaVu Sans, sans-serif";
+const STYLE = { fontFamily: FIGURE_FONT, fontSize: "10px", background: "white", color: "black", overflow: "visible" };
+
+/** Tableau 10: categorical colours assigned in sorted-name order. */
+export const CATEGORY_COLOURS = ["#4e79a7", "#f28e2c", "#e15759", "#76b7b2", "#59a14f", "#edc949", "#af7aa1", "#ff9da7", "#9c755f", "#bab0ab"];
+
+/** Colour for each name (sorted, cycling through CATEGORY_COLOURS). */
+export function categoryColours(names: readonly string[]): { domain: string[]; range: string[] } {
+  const domain = [...new Set(names)].sort();
+  return { domain, range: domain.map((_, i) => CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]) };
+}
+
+function fixed(x: number, digits = 2): string {
+  const s = x.toFixed(digits);
+  return /^-0\.?0*$/.test(s) ? s.slice(1) : s;
+}
+
+// ------------------------------------------------------------------ composition helpers
+
+function svgSize(svg: string): { width: number; height: number } {
+  const open = svg.match(/^<svg[^>]*>/);
+  const w = open?.[0].match(/\swidth="([\d.]+)"/);
+  const h = open?.[0].match(/\sheight="([\d.]+)"/);
+  if (!w || !h) throw new Error("figure: an <svg> without width/height");
+  return { width: Number(w[1]), height: Number(h[1]) };
+}
+
+/**
+ * Several SVGs in one: side by side (`direction` "row") or stacked ("column"), with an optional bold
+ * title on top. Panels keep their own coordinates (nested <svg x y>).
+ */
+export function composeSvgs(panels: string[], opts: { direction?: "row" | "column"; gap?: number; title?: string; subtitle?: string } = {}): string {
+  const direction = opts.direction ?? "row";
+  const gap = opts.gap ?? 16;
+  const top = (opts.title ? 22 : 0) + (opts.subtitle ? 16 : 0);
+  const sizes = panels.map(svgSize);
+  const width = direction === "row" ? sizes.reduce((s, p) => s + p.width, 0) + gap * Math.max(0, panels.length - 1) : Math.max(0, ...sizes.map((p) => p.width));
+  const height =
+    top + (direction === "column" ? sizes.reduce((s, p) => s + p.height, 0) + gap * Math.max(0, panels.length - 1) : Math.max(0, ...sizes.map((p) => p.height)));
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FIGURE_FONT}" font-size="10">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+  ];
+  if (opts.title) out.push(`<text x="0" y="15" font-size="13" font-weight="bold">${escapeHtml(opts.title)}</text>`);
+  if (opts.subtitle) out.push(`<text x="0" y="${opts.title ? 32 : 12}" font-size="11" fill="#555">${escapeHtml(opts.subtitle)}</text>`);
+  let offset = 0;
+  panels.forEach((svg, i) => {
+    const x = direction === "row" ? offset : 0;
+    const y = top + (direction === "column" ? offset : 0);
+    out.push(svg.trim().replace(/^<svg/, `<svg x="${x}" y="${y}"`));
+    offset += (direction === "row" ? sizes[i].width : sizes[i].height) + gap;
+  });
+  out.push("</svg>");
+  return out.join("\n");
+}
+
+/** A figure with a title line (and optional subtitle) above it. */
+export function withTitle(svg: string, title: string | undefined, subtitle?: string): string {
+  return title || subtitle ? composeSvgs([svg], { title, subtitle }) : svg;
+}
+
+export interface LegendEntry {
+  label: string;
+  colour: string;
+  symbol?: "square" | "cross" | "diamond";
+}
+
+/** Approximate width of `text` at 10 px DejaVu Sans (for laying out legends; no font metrics in Node). */
+function textWidth(text: string): number {
+  return 6.1 * text.length;
+}
+
+/**
+ * A swatch legend as its own SVG row (Plot's legends are HTML, which the PNG export cannot take), wrapped
+ * onto several lines within `width`.
+ */
+export function legendSvg(entries: readonly LegendEntry[], width: number): string {
+  const items: string[] = [];
+  let x = 0;
+  let y = 0;
+  for (const e of entries) {
+    const w = 14 + textWidth(e.label) + 16;
+    if (x > 0 && x + w > width) {
+      x = 0;
+      y += 16;
+    }
+    if (e.symbol === "cross") {
+      items.push(`<path d="M${x + 1},${y + 4}L${x + 9},${y + 12}M${x + 9},${y + 4}L${x + 1},${y + 12}" stroke="${e.colour}" stroke-width="1.5"/>`);
+    } else if (e.symbol === "diamond") {
+      items.push(`<path d="M${x + 5},${y + 3}L${x + 10},${y + 8}L${x + 5},${y + 13}L${x},${y + 8}Z" fill="none" stroke="${e.colour}" stroke-width="1.5"/>`);
+    } else {
+      items.push(`<rect x="${x}" y="${y + 3}" width="10" height="10" fill="${e.colour}"/>`);
+    }
+    items.push(`<text x="${x + 14}" y="${y + 12}" text-anchor="start">${escapeHtml(e.label)}</text>`);
+    x += w;
+  }
+  const height = y + 18;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FIGURE_FONT}" font-size="10" fill="black">${items.join("")}</svg>`;
+}
+
+/** A Plot SVG with a legend row above it (indented to the plot's left margin). */
+function withLegend(svg: string, entries: readonly LegendEntry[], indent = 40): string {
+  const { width } = svgSize(svg);
+  const legend = legendSvg(entries, width - indent).replace(/^<svg/, `<svg x="${indent}" y="0"`);
+  const lh = svgSize(legendSvg(entries, width - indent)).height;
+  return composeSvgs([`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${lh}" viewBox="0 0 ${width} ${lh}">${legend}</svg>`, svg], { direction: "column", gap: 2 });
+}
+
+// ------------------------------------------------------------------ 1. genre distribution and split
+
+export interface GenreSplitCount {
+  genre: string;
+  split: string;
+  count: number;
+}
+
+const SPLIT_ORDER = ["training", "validation", "test"];
+
+/** Horizontal stacked bars: tracks per genre, coloured by split (training/validation/test). */
+export function genreDistributionFigure(rows: readonly GenreSplitCount[], opts: { title?: string; width?: number } = {}): string {
+  const rank = (split: string) => (SPLIT_ORDER.includes(split) ? SPLIT_ORDER.indexOf(split) : SPLIT_ORDER.length);
+  const splits = [...new Set(rows.map((r) => r.split))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const colours = splits.map((_, i) => ["#4e79a7", "#f28e2c", "#59a14f", "#af7aa1"][i % 4]);
+  const totals = new Map<string, number>();
+  for (const r of rows) totals.set(r.genre, (totals.get(r.genre) ?? 0) + r.count);
+  const genres = [...totals.keys()].sort((a, b) => totals.get(b)! - totals.get(a)! || a.localeCompare(b));
+  const data = [...rows].sort((a, b) => genres.indexOf(a.genre) - genres.indexOf(b.genre) || splits.indexOf(a.split) - splits.indexOf(b.split));
+  const svg = renderPlot({
+    width: opts.width ?? 640,
+    height: 40 + 22 * genres.length + 30,
+    marginLeft: 110,
+    marginTop: 12,
+    style: STYLE,
+    x: { label: "tracks", grid: true, labelArrow: "none" },
+    y: { domain: genres, label: null },
+    color: { domain: splits, range: colours },
+    marks: [
+      Plot.barX(data, Plot.stackX({ y: "genre", x: "count", fill: "split", order: splits })),
+      Plot.text(genres.map((g) => ({ genre: g, total: totals.get(g)! })), { y: "genre", x: "total", text: (d: { total: number }) => String(d.total), dx: 4, textAnchor: "start" }),
+      Plot.ruleX([0]),
+    ],
+  });
+  return withTitle(withLegend(svg, splits.map((s, i) => ({ label: s, colour: colours[i] })), 110), opts.title ?? "Tracks per genre and split");
+}
+
+// ------------------------------------------------------------------ 2. genre tree
+
+export interface GenreNode {
+  id: number;
+  parent: number | null;
+  title: string;
+  /** #tracks (optional, shown after the title). */
+  tracks?: number;
+}
+
+/**
+ * The genre hierarchy as a tree (Plot.tree, roots at the left). `rootIds` restricts to some branches,
+ * `maxDepth` cuts deep levels. Throws naming the genre whose parent is missing.
+ */
+export function genreTreeFigure(nodes: readonly GenreNode[], opts: { title?: string; rootIds?: number[]; maxDepth?: number; width?: number } = {}): string {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const pathOf = (n: GenreNode): string[] => {
+    const parts: string[] = [];
+    let cur: GenreNode | undefined = n;
+    const seen = new Set<number>();
+    while (cur) {
+      if (seen.has(cur.id)) throw new Error(`genre tree: cycle through genre ${cur.id}`);
+      seen.add(cur.id);
+      parts.unshift(`${cur.title}${cur.tracks !== undefined ? ` (${cur.tracks})` : ""}`.replace(/\|/g, "¦"));
+      if (cur.parent === null || cur.parent === 0) break;
+      const parent = byId.get(cur.parent);
+      if (!parent) throw new Error(`genre tree: genre ${cur.id} (${cur.title}) has parent ${cur.parent}, which is missing from the genre list`);
+      cur = parent;
+    }
+    return parts;
+  };
+  const rootOf = (n: GenreNode): number => {
+    let cur = n;
+    while (cur.parent !== null && cur.parent !== 0 && byId.has(cur.parent)) cur = byId.get(cur.parent)!;
+    return cur.id;
+  };
+  const keep = nodes.filter((n) => !opts.rootIds || opts.rootIds.includes(rootOf(n)));
+  const paths = keep
+    .map(pathOf)
+    .filter((p) => opts.maxDepth === undefined || p.length <= opts.maxDepth)
+    .map((p) => "all genres|" + p.join("|"))
+    .sort();
+  // Plot.tree lays out leaves (and inner nodes); only inner paths listed as leaves would duplicate.
+  const leaves = paths.filter((p) => !paths.some((q) => q.startsWith(p + "|")));
+  const depth = Math.max(1, ...paths.map((p) => p.split("|").length - 1));
+  const svg = renderPlot({
+    width: opts.width ?? Math.max(640, 170 * depth + 60),
+    height: Math.max(120, 14 * leaves.length + 24),
+    marginLeft: 60,
+    marginTop: 12,
+    marginBottom: 12,
+    marginRight: 160,
+    axis: null,
+    style: STYLE,
+    marks: [Plot.tree(leaves, { path: (d: string) => d, delimiter: "|", fontSize: 10, dot: true, textStroke: "white" })],
+  });
+  return withTitle(svg, opts.title ?? "FMA genre hierarchy");
+}
+
+// ------------------------------------------------------------------ 3. example spectrogram per genre
+
+export interface GenreSpectrogramPanel {
+  genre: string;
+  trackId: number;
+  spec: SpectrogramMatrix;
+}
+
+/** One log-mel spectrogram per genre in a grid (shared dB range), captioned "genre — track id". */
+export function exampleSpectrogramsFigure(
+  panels: readonly GenreSpectrogramPanel[],
+  opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; columns?: number; title?: string },
+): string {
+  const sorted = [...panels].sort((a, b) => a.genre.localeCompare(b.genre) || a.trackId - b.trackId);
+  return spectrogramGrid(
+    sorted.map((p) => ({ caption: `${p.genre} — ${p.trackId}`, spec: p.spec })),
+    {
+      sr: opts.sr,
+      hopLength: opts.hopLength,
+      fmin: opts.fmin,
+      fmax: opts.fmax,
+      columns: opts.columns ?? 4,
+      colormap: "magma",
+      title: opts.title ?? "Example log-mel spectrogram per genre (dB)",
+    },
+  );
+}
+
+// ------------------------------------------------------------------ 4. confusion matrix
+
+/** Static confusion matrix: rows true, columns predicted, colour = share of the true genre, counts as text. */
+export function confusionMatrixSvg(labels: readonly string[], counts: readonly number[][], opts: { title?: string; size?: number } = {}): string {
+  if (counts.length !== labels.length || counts.some((r) => r.length !== labels.length)) {
+    throw new RangeError(`confusion matrix: ${counts.length} rows for ${labels.length} labels (must be square, one per label)`);
+  }
+  const cells = counts.flatMap((row, i) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    return row.map((c, j) => ({ truth: labels[i], predicted: labels[j], count: c, share: total > 0 ? c / total : 0 }));
+  });
+  const cell = opts.size ?? 44;
+  const svg = renderPlot({
+    width: 130 + cell * labels.length + 20,
+    height: 30 + cell * labels.length + 90,
+    marginLeft: 130,
+    marginTop: 30,
+    marginBottom: 90,
+    style: STYLE,
+    x: { domain: [...labels], label: "predicted", tickRotate: -40, labelAnchor: "center", labelArrow: "none" },
+    y: { domain: [...labels], label: "true", labelAnchor: "center", labelArrow: "none" },
+    color: { type: "linear", domain: [0, 1], scheme: "blues" },
+    marks: [
+      Plot.cell(cells, { x: "predicted", y: "truth", fill: "share", inset: 0.5 }),
+      Plot.text(cells, {
+        x: "predicted",
+        y: "truth",
+        text: (d: { count: number }) => String(d.count),
+        fill: (d: { share: number }) => (d.share > 0.5 ? "white" : "black"),
+      }),
+    ],
+  });
+  return withTitle(svg, opts.title ?? "Confusion matrix (colour: share of the true genre)");
+}
+
+// ------------------------------------------------------------------ 5. per-class precision / recall / F1
+
+export interface ClassScoreRow {
+  label: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  support: number;
+}
+
+/** HTML table of per-class scores (3 decimals) with a macro-average row. */
+export function perClassScoresHtml(scores: readonly ClassScoreRow[]): string {
+  const mean = (f: (s: ClassScoreRow) => number) => (scores.length ? scores.reduce((a, s) => a + f(s), 0) / scores.length : NaN);
+  const rows = scores.map((s) => [s.label, s.precision, s.recall, s.f1, s.support]);
+  rows.push(["macro average", mean((s) => s.precision), mean((s) => s.recall), mean((s) => s.f1), scores.reduce((a, s) => a + s.support, 0)]);
+  return dataFrameHtml({ columns: ["genre", "precision", "recall", "F1", "support"], values: rows, index: rows.map((_, i) => (i < scores.length ? i : "")) }, { maxRows: rows.length, digits: 3 });
+}
+
+/** Grouped bars: precision, recall and F1 for each class. */
+export function perClassScoresFigure(scores: readonly ClassScoreRow[], opts: { title?: string; width?: number } = {}): string {
+  const metrics = ["precision", "recall", "F1"];
+  const colours = ["#4e79a7", "#f28e2c", "#59a14f"];
+  const labels = scores.map((s) => s.label);
+  const data = scores.flatMap((s) => [
+    { label: s.label, metric: "precision", value: s.precision },
+    { label: s.label, metric: "recall", value: s.recall },
+    { label: s.label, metric: "F1", value: s.f1 },
+  ]);
+  const svg = renderPlot({
+    width: opts.width ?? Math.max(480, 70 * labels.length + 80),
+    height: 300,
+    marginTop: 24,
+    marginBottom: 60,
+    style: STYLE,
+    fx: { domain: labels, label: null, tickRotate: -30, padding: 0.15 },
+    x: { domain: metrics, axis: null },
+    y: { domain: [0, 1], label: "score", grid: true, labelArrow: "none" },
+    color: { domain: metrics, range: colours },
+    marks: [
+      Plot.barY(data, { fx: "label", x: "metric", y: "value", fill: "metric" }),
+      Plot.ruleY([0]),
+    ],
+  });
+  return withTitle(withLegend(svg, metrics.map((m, i) => ({ label: m, colour: colours[i] }))), opts.title ?? "Per-genre precision, recall and F1 (test set)");
+}
+
+// ------------------------------------------------------------------ 6. training curves
+
+/** The fields of one metrics.jsonl line the curves use. */
+export interface EpochCurvePoint {
+  epoch: number;
+  train_loss: number;
+  train_acc: number;
+  val_loss: number;
+  val_acc: number;
+}
+
+function curvePanel(points: Array<{ epoch: number; series: string; value: number }>, yLabel: string, colours: { domain: string[]; range: string[] }, yDomain?: [number, number]): string {
+  return renderPlot({
+    width: 360,
+    height: 260,
+    marginTop: 12,
+    style: STYLE,
+    x: { label: "epoch", labelArrow: "none", tickFormat: "d" },
+    y: { label: yLabel, grid: true, labelArrow: "none", ...(yDomain ? { domain: yDomain } : {}) },
+    color: colours,
+    marks: [
+      Plot.line(points, { x: "epoch", y: "value", stroke: "series", strokeWidth: 1.8 }),
+      Plot.dot(points, { x: "epoch", y: "value", fill: "series", r: 2.5 }),
+    ],
+  });
+}
+
+/** Loss and accuracy per epoch, training vs validation (two panels). */
+export function trainingCurvesFigure(metrics: readonly EpochCurvePoint[], opts: { title?: string } = {}): string {
+  if (metrics.length === 0) throw new Error("training curves: no epochs in metrics (has the run trained yet?)");
+  const colours = { domain: ["training", "validation"], range: ["#4e79a7", "#e15759"] };
+  const loss = metrics.flatMap((m) => [
+    { epoch: m.epoch, series: "training", value: m.train_loss },
+    { epoch: m.epoch, series: "validation", value: m.val_loss },
+  ]);
+  const acc = metrics.flatMap((m) => [
+    { epoch: m.epoch, series: "training", value: m.train_acc },
+    { epoch: m.epoch, series: "validation", value: m.val_acc },
+  ]);
+  const panels = composeSvgs([curvePanel(loss, "cross-entropy loss", colours), curvePanel(acc, "accuracy", colours, [0, 1])]);
+  return withTitle(withLegend(panels, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Training and validation curves");
+}
+
+/** Validation accuracy per epoch of several runs (e.g. class-weighted loss vs the plain run). */
+export function validationAccuracyComparisonFigure(runs: ReadonlyArray<{ name: string; metrics: readonly EpochCurvePoint[] }>, opts: { title?: string } = {}): string {
+  if (runs.length === 0) throw new Error("validation accuracy comparison: no runs given");
+  const colours = categoryColours(runs.map((r) => r.name));
+  const points = runs.flatMap((r) => r.metrics.map((m) => ({ epoch: m.epoch, series: r.name, value: m.val_acc })));
+  const panel = renderPlot({
+    width: 560,
+    height: 300,
+    marginTop: 12,
+    style: STYLE,
+    x: { label: "epoch", labelArrow: "none", tickFormat: "d" },
+    y: { label: "validation accuracy", grid: true, labelArrow: "none", domain: [0, 1] },
+    color: colours,
+    marks: [
+      Plot.line(points, { x: "epoch", y: "value", stroke: "series", strokeWidth: 1.8 }),
+      Plot.dot(points, { x: "epoch", y: "value", fill: "series", r: 2.5 }),
+    ],
+  });
+  return withTitle(withLegend(panel, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Validation accuracy: class-weighted loss vs plain");
+}
+
+// ------------------------------------------------------------------ 7. saliency grid per genre
+
+export interface GenreSaliencyPanel {
+  genre: string;
+  /** Clips averaged. */
+  count: number;
+  /** height × width, row 0 = lowest mel band. */
+  map: ArrayLike<number>;
+  height: number;
+  width: number;
+}
+
+/** Mean saliency map per genre (each panel scaled to its own peak), viridis, low bands at the bottom. */
+export function saliencyGridFigure(
+  panels: readonly GenreSaliencyPanel[],
+  opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; method?: string; grouping?: string; columns?: number; title?: string },
+): string {
+  const sorted = [...panels].sort((a, b) => a.genre.localeCompare(b.genre));
+  const normalised = sorted.map((p) => {
+    let peak = 0;
+    for (let i = 0; i < p.map.length; i++) peak = Math.max(peak, Math.abs(p.map[i]));
+    return {
+      caption: `${p.genre} (n=${p.count})`,
+      spec: { data: Float32Array.from(p.map as ArrayLike<number>, (v) => (peak > 0 ? Math.abs(v) / peak : 0)), nMels: p.height, nFrames: p.width },
+    };
+  });
+  return spectrogramGrid(normalised, {
+    sr: opts.sr,
+    hopLength: opts.hopLength,
+    fmin: opts.fmin,
+    fmax: opts.fmax,
+    columns: opts.columns ?? 4,
+    colormap: "viridis",
+    domain: [0, 1],
+    title: opts.title ?? `Mean ${opts.method ?? "saliency"} per ${opts.grouping ?? "true"} genre (each panel scaled to its peak)`,
+  });
+}
+
+// ------------------------------------------------------------------ 8. co-occurrence heatmap
+
+/** Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null. */
+export function cooccurrenceHeatmapSvg(
+  labels: readonly string[],
+  values: ReadonlyArray<ReadonlyArray<number | null>>,
+  opts: { valueName: string; title?: string; digits?: number } = { valueName: "value" },
+): string {
+  if (values.length !== labels.length) throw new RangeError(`co-occurrence heatmap: ${values.length} rows for ${labels.length} labels`);
+  const cells = values.flatMap((row, i) => row.map((v, j) => ({ a: labels[i], b: labels[j], value: v })).filter((c) => c.value !== null));
+  const cell = labels.length > 20 ? 14 : 40;
+  const finite = cells.map((c) => c.value as number);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  const svg = renderPlot({
+    width: 140 + cell * labels.length + 20,
+    height: 20 + cell * labels.length + 100,
+    marginLeft: 140,
+    marginTop: 20,
+    marginBottom: 100,
+    style: STYLE,
+    x: { domain: [...labels], label: null, tickRotate: -45 },
+    y: { domain: [...labels], label: null },
+    color: lo < 0 ? { type: "diverging", domain: [lo, hi], scheme: "rdbu", pivot: 0 } : { type: "linear", domain: [0, hi || 1], scheme: "magma", reverse: true },
+    marks: [
+      Plot.cell(cells, { x: "b", y: "a", fill: "value", inset: 0.5 }),
+      ...(labels.length <= 20
+        ? [Plot.text(cells, { x: "b", y: "a", text: (d: { value: number }) => fixed(d.value, opts.digits ?? 2), fontSize: 8, fill: "black", stroke: "white", strokeWidth: 2, paintOrder: "stroke" })]
+        : []),
+    ],
+  });
+  return withTitle(svg, opts.title ?? `Genre co-occurrence (${opts.valueName})`, `colour scale ${fixed(lo)} … ${fixed(hi)}`);
+}
+
+// ------------------------------------------------------------------ 9. UMAP scatter
+
+export interface ScatterPoint2d {
+  x: number;
+  y: number;
+  group: string;
+  /** Drawn as a cross (e.g. misclassified). */
+  marked?: boolean;
+}
+
+/** Static UMAP scatter: dots coloured by genre, marked points (misclassified) as crosses. */
+export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?: string; markedName?: string; width?: number } = {}): string {
+  const colours = categoryColours(points.map((p) => p.group));
+  const plain = points.filter((p) => !p.marked);
+  const marked = points.filter((p) => p.marked);
+  const svg = renderPlot({
+    width: opts.width ?? 640,
+    height: 480,
+    marginTop: 20,
+    style: STYLE,
+    x: { label: "UMAP 1", labelArrow: "none" },
+    y: { label: "UMAP 2", labelArrow: "none" },
+    color: colours,
+    marks: [
+      Plot.dot(plain, { x: "x", y: "y", fill: "group", r: 2.5, fillOpacity: 0.75 }),
+      Plot.dot(marked, { x: "x", y: "y", stroke: "group", symbol: "times", r: 3.5, strokeWidth: 1.5 }),
+    ],
+  });
+  const legend: LegendEntry[] = [
+    ...colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] })),
+    ...(marked.length ? [{ label: opts.markedName ?? "misclassified", colour: "#333", symbol: "cross" as const }] : []),
+  ];
+  return withTitle(withLegend(svg, legend), opts.title ?? "UMAP of the penultimate-layer embeddings (test set)");
+}
+
+// ------------------------------------------------------------------ 10. run comparison
+
+/** The fields of compareRuns' rows the comparison uses. */
+export interface RunComparisonPoint {
+  run: string;
+  model: string;
+  test_acc: number | null;
+  test_acc_low: number | null;
+  test_acc_high: number | null;
+  test_macro_f1: number | null;
+  best_val_acc: number | null;
+}
+
+/** Test accuracy with its bootstrap interval per run (rule = interval, dot = accuracy, ◇ = macro F1). */
+export function runComparisonFigure(rows: readonly RunComparisonPoint[], opts: { title?: string } = {}): string {
+  const withTest = rows.filter((r) => r.test_acc !== null);
+  if (withTest.length === 0) throw new Error("run comparison: no run has test metrics (run `fmalab evaluate --run ID` first)");
+  const runs = withTest.map((r) => r.run);
+  const svg = renderPlot({
+    width: 640,
+    height: 50 + 28 * runs.length + 30,
+    marginLeft: Math.min(260, 20 + 6 * Math.max(...runs.map((r) => r.length))),
+    marginTop: 12,
+    style: STYLE,
+    x: { domain: [0, 1], label: "test accuracy (95% bootstrap interval)", grid: true, labelArrow: "none" },
+    y: { domain: runs, label: null },
+    marks: [
+      Plot.ruleY(withTest.filter((r) => r.test_acc_low !== null && r.test_acc_high !== null), { y: "run", x1: "test_acc_low", x2: "test_acc_high", stroke: "#4e79a7", strokeWidth: 2 }),
+      Plot.dot(withTest, { y: "run", x: "test_acc", fill: "#4e79a7", r: 4 }),
+      Plot.dot(withTest.filter((r) => r.test_macro_f1 !== null), { y: "run", x: "test_macro_f1", stroke: "#e15759", symbol: "diamond", r: 4 }),
+      Plot.text(withTest, { y: "run", x: "test_acc", text: (d: RunComparisonPoint) => fixed(d.test_acc!, 3), dy: -9, fontSize: 9 }),
+    ],
+  });
+  const legend: LegendEntry[] = [
+    { label: "test accuracy", colour: "#4e79a7" },
+    { label: "macro F1", colour: "#e15759", symbol: "diamond" },
+  ];
+  return withTitle(withLegend(svg, legend, 40), opts.title ?? "Run comparison");
+}
+
+/** The comparison rows as an HTML table. */
+export function runComparisonHtml(rows: ReadonlyArray<Record<string, unknown>>): string {
+  if (rows.length === 0) return "<p>no runs</p>";
+  const columns = Object.keys(rows[0]);
+  return dataFrameHtml({ columns, values: rows.map((r) => columns.map((c) => r[c])) }, { maxRows: rows.length, digits: 3 });
+}
+
+// ------------------------------------------------------------------ the whole report
+
+/** Everything the report figures are drawn from; each piece optional (a missing one skips its figures). */
+export interface ReportFigureInputs {
+  /** Run the run-specific figures come from (for captions). */
+  runId?: string;
+  genreSplitCounts?: GenreSplitCount[];
+  genres?: GenreNode[];
+  exampleSpectrograms?: { panels: GenreSpectrogramPanel[]; sr: number; hopLength: number };
+  evaluation?: { classes: string[]; confusion: number[][]; perClass: ClassScoreRow[] };
+  metrics?: EpochCurvePoint[];
+  classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[] }>;
+  saliency?: { panels: GenreSaliencyPanel[]; sr: number; hopLength: number; method: string };
+  cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string };
+  umap?: Array<ScatterPoint2d & { hover?: string }>;
+  runComparison?: RunComparisonPoint[];
+}
+
+/** One rendered figure: `svg` (static, also rasterised to PNG) or `html` (tables). */
+export interface RenderedFigure {
+  name: string;
+  kind: "svg" | "html";
+  content: string;
+  /** What the figure shows, one line. */
+  caption: string;
+}
+
+/** What each input feeds, for "missing" messages. */
+export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId">, string[]> = {
+  genreSplitCounts: ["genre-distribution"],
+  genres: ["genre-tree"],
+  exampleSpectrograms: ["example-spectrograms"],
+  evaluation: ["confusion-matrix", "per-class-scores", "per-class-scores-table"],
+  metrics: ["training-curves"],
+  classWeightComparison: ["class-weights-validation"],
+  saliency: ["saliency-per-genre"],
+  cooccurrence: ["genre-cooccurrence"],
+  umap: ["umap"],
+  runComparison: ["run-comparison", "run-comparison-table"],
+};
+
+/**
+ * Render every report figure whose input is present. A figure whose input is bad is reported in
+ * `problems` (with the figure name) and the others are still rendered.
+ */
+export function buildReportFigures(inputs: ReportFigureInputs): { figures: RenderedFigure[]; problems: string[] } {
+  const figures: RenderedFigure[] = [];
+  const problems: string[] = [];
+  const run = inputs.runId ? ` — run ${inputs.runId}` : "";
+  const add = (name: string, kind: "svg" | "html", caption: string, render: () => string) => {
+    try {
+      figures.push({ name, kind, caption, content: render() });
+    } catch (err) {
+      problems.push(`${name}: ${(err as Error).message}`);
+    }
+  };
+  if (inputs.genreSplitCounts) add("genre-distribution", "svg", "tracks per genre and split", () => genreDistributionFigure(inputs.genreSplitCounts!));
+  if (inputs.genres) add("genre-tree", "svg", "the genre hierarchy", () => genreTreeFigure(inputs.genres!));
+  if (inputs.exampleSpectrograms) {
+    const e = inputs.exampleSpectrograms;
+    add("example-spectrograms", "svg", "one log-mel spectrogram per genre", () => exampleSpectrogramsFigure(e.panels, { sr: e.sr, hopLength: e.hopLength }));
+  }
+  if (inputs.evaluation) {
+    const ev = inputs.evaluation;
+    add("confusion-matrix", "svg", "test-set confusion matrix", () => confusionMatrixSvg(ev.classes, ev.confusion, { title: `Confusion matrix (test set${run})` }));
+    add("per-class-scores", "svg", "per-genre precision/recall/F1", () => perClassScoresFigure(ev.perClass, { title: `Per-genre precision, recall and F1 (test set${run})` }));
+    add("per-class-scores-table", "html", "per-genre scores table", () => perClassScoresHtml(ev.perClass));
+  }
+  if (inputs.metrics) add("training-curves", "svg", "loss and accuracy per epoch", () => trainingCurvesFigure(inputs.metrics!, { title: `Training and validation curves${run}` }));
+  if (inputs.classWeightComparison) add("class-weights-validation", "svg", "validation accuracy, class-weighted vs plain", () => validationAccuracyComparisonFigure(inputs.classWeightComparison!));
+  if (inputs.saliency) {
+    const s = inputs.saliency;
+    add("saliency-per-genre", "svg", `mean ${s.method} map per genre`, () => saliencyGridFigure(s.panels, { sr: s.sr, hopLength: s.hopLength, method: s.method }));
+  }
+  if (inputs.cooccurrence) {
+    const c = inputs.cooccurrence;
+    add("genre-cooccurrence", "svg", `genre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName }));
+  }
+  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (test set${run})` }));
+  if (inputs.runComparison) {
+    add("run-comparison", "svg", "test accuracy per run", () => runComparisonFigure(inputs.runComparison!));
+    add("run-comparison-table", "html", "run comparison table", () => runComparisonHtml(inputs.runComparison! as unknown as Array<Record<string, unknown>>));
+  }
+  return { figures, problems };
+}
