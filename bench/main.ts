@@ -4,6 +4,7 @@ const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<unknow
   audio: async () => import("./audio"),
   train: async () => import("./train"),
   umap: async () => import("./umap"),
+  synth: async () => import("./synth"),
 };
 
 async function main(): Promise<void> {

@@ -14,11 +14,11 @@ import {
   generateSyntheticDataset,
   ensureSyntheticDataset,
   synthesizeTracks,
-  formatTracksCsv,
-  splitSizes,
-  renderClip,
+  formatSynthTracksCsv as formatTracksCsv,
+  synthSplitSizes as splitSizes,
+  renderSynthClip as renderClip,
   synthPaths,
-  type ClipJob,
+  type SynthClipJob as ClipJob,
 } from "../../src/data/synth";
 import { UsageError } from "../../src/util/errors";
 

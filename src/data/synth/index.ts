@@ -15,12 +15,27 @@ import { CLIP_FORMATS, CLIP_KBPS_FOR_BIT_RATE, formatTracksCsv, readSynthGenresC
 import { AMBIGUOUS_FRACTION, GENRE_FAMILIES, SUBGENRE_MODIFIERS } from "./textures";
 import type { WorkerReply, WorkerRequest } from "./worker";
 
-export { renderClip, textureForJob, type ClipJob } from "./clip";
-export { derivedSeed } from "./seeds";
-export { synthesizeTracks, formatTracksCsv, splitSizes, synthGenreTree, CLIP_FORMATS, type SynthTrack } from "./metadata";
-export { drawTexture, familyFor, GENRE_FAMILIES, SUBGENRE_MODIFIERS, type Texture, type FamilySpec } from "./textures";
-export { renderTexture } from "./audio";
-export { encodeMp3, id3v2Tag } from "./mp3";
+// Public names carry "synth" so they cannot collide with other stages in src/index.ts.
+export { renderClip as renderSynthClip, textureForJob as synthTextureForJob, type ClipJob as SynthClipJob } from "./clip";
+export { derivedSeed as synthTrackSeed } from "./seeds";
+export {
+  synthesizeTracks,
+  formatTracksCsv as formatSynthTracksCsv,
+  splitSizes as synthSplitSizes,
+  synthGenreTree,
+  CLIP_FORMATS as SYNTH_CLIP_FORMATS,
+  type SynthTrack,
+} from "./metadata";
+export {
+  drawTexture as drawSynthTexture,
+  familyFor as synthFamilyFor,
+  GENRE_FAMILIES as SYNTH_GENRE_FAMILIES,
+  SUBGENRE_MODIFIERS as SYNTH_SUBGENRE_MODIFIERS,
+  type Texture as SynthTexture,
+  type FamilySpec as SynthFamilySpec,
+} from "./textures";
+export { renderTexture as renderSynthTexture } from "./audio";
+export { encodeMp3 as encodeSynthMp3 } from "./mp3";
 
 /** Bumped whenever the generator's output changes (recorded in synth.json; a mismatch forces a new dir). */
 export const SYNTH_VERSION = 1;
