@@ -16,16 +16,29 @@ import { absErrorStats, encodeToneMp3, readF32 } from "../tests/helpers/audio-re
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 
+// CPU milliseconds of each timed stage, keyed by the stage; filled by time/timeAsync via `cpuInto`.
+let cpuLast = 0;
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 function time<T>(fn: () => T): [T, number] {
+  const c0 = cpuNow();
   const t0 = performance.now();
   const out = fn();
-  return [out, performance.now() - t0];
+  const wall = performance.now() - t0;
+  cpuLast = cpuNow() - c0;
+  return [out, wall];
 }
 
 async function timeAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const c0 = cpuNow();
   const t0 = performance.now();
   const out = await fn();
-  return [out, performance.now() - t0];
+  const wall = performance.now() - t0;
+  cpuLast = cpuNow() - c0;
+  return [out, wall];
 }
 
 type ClipFeaturesFn = (pcm: Float32Array, sampleRate: number) => unknown;
@@ -78,7 +91,9 @@ export async function run(argv: string[]): Promise<unknown> {
     const files = fs.readdirSync(clipsDir).filter((f) => /\.mp3$/i.test(f)).sort();
     if (files.length === 0) throw new Error(`no .mp3 files in ${clipsDir}`);
     const features = await loadClipFeatures();
-    const per: Record<string, number[]> = { decode: [], resample: [], resample_fast: [], logmel: [], features: [], end_to_end: [], end_to_end_cpu: [] };
+    const keys = ["decode", "resample", "resample_fast", "logmel", "features", "end_to_end"];
+    const per: Record<string, number[]> = {};
+    for (const k of keys) { per[k] = []; per[`${k}_cpu`] = []; }
     const refDir = shared ? path.join(shared, "reference", "clips") : null;
     const dbErrors: number[] = [];
     let dbSum = 0;
@@ -95,33 +110,41 @@ export async function run(argv: string[]): Promise<unknown> {
     }
     for (const file of files) {
       const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, file)));
-      const clip: Record<string, number[]> = { decode: [], resample: [], resample_fast: [], logmel: [], features: [], end_to_end: [], end_to_end_cpu: [] };
+      const clip: Record<string, number[]> = {};
+      for (const k of keys) { clip[k] = []; clip[`${k}_cpu`] = []; }
       let lastDb: Float32Array | null = null;
       for (let r = 0; r < runs; r++) {
-        const cpu0 = process.cpuUsage();
         const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file));
+        const cDecode = cpuLast;
         const [mono, tMono] = time(() => toMono(decoded.channels));
+        const cMono = cpuLast;
         // resample_ms is 44.1k → 22.05k of 30 s: use the clip when it is 44.1 kHz, else a 30 s stand-in.
         const src44 = decoded.sampleRate === 44100 ? mono : new Float32Array(30 * 44100).map((_, i) => Math.sin(i * 0.05) * 0.3);
         const [y44, tResample] = time(() => resample(src44, 44100, 22050));
+        const cResample = cpuLast;
         const [, tResampleFast] = time(() => resample(src44, 44100, 22050, "fast"));
+        const cResampleFast = cpuLast;
         const [y, tOwnResample] = decoded.sampleRate === 44100 ? [y44, tResample] : time(() => resample(mono, decoded.sampleRate, 22050));
+        const cOwnResample = decoded.sampleRate === 44100 ? cResample : cpuLast;
         const [db, tLogmel] = time(() => logMelSpectrogram(y));
-        const cpu = process.cpuUsage(cpu0);
-        // CPU time of the end-to-end path minus the benchmark's own extra resamples (less sensitive to
-        // other processes on a busy machine than wall time).
-        const cpuMs = (cpu.user + cpu.system) / 1000 - (tResample + tResampleFast - (decoded.sampleRate === 44100 ? tResample : 0));
+        const cLogmel = cpuLast;
         if (features.fn) {
           const fn = features.fn;
           clip.features.push(time(() => fn(y, 22050))[1]);
+          clip.features_cpu.push(cpuLast);
         }
         const scale = 30 / decoded.durationS; // normalise to a 30 s clip
+        const scale44 = (30 * 44100) / src44.length;
         clip.decode.push(tDecode * scale);
-        clip.resample.push(tResample * (30 * 44100) / src44.length);
-        clip.resample_fast.push(tResampleFast * (30 * 44100) / src44.length);
+        clip.decode_cpu.push(cDecode * scale);
+        clip.resample.push(tResample * scale44);
+        clip.resample_cpu.push(cResample * scale44);
+        clip.resample_fast.push(tResampleFast * scale44);
+        clip.resample_fast_cpu.push(cResampleFast * scale44);
         clip.logmel.push(tLogmel * scale);
+        clip.logmel_cpu.push(cLogmel * scale);
         clip.end_to_end.push((tDecode + tMono + tOwnResample + tLogmel) * scale);
-        clip.end_to_end_cpu.push(cpuMs * scale);
+        clip.end_to_end_cpu.push((cDecode + cMono + cOwnResample + cLogmel) * scale);
         lastDb = db.data;
       }
       for (const k of Object.keys(per)) if (clip[k].length) per[k].push(median(clip[k]));
@@ -165,12 +188,20 @@ export async function run(argv: string[]): Promise<unknown> {
       per_30s_clip_ms: "medians over runs, then over clips; durations scaled to 30 s",
       decode_ms: round(median(per.decode)),
       resample_ms: round(median(per.resample)),
-      resample_fast_ms: round(median(per.resample_fast)),
       logmel_ms: round(median(per.logmel)),
       features_ms: features.fn ? round(median(per.features)) : null,
       ...(features.reason ? { features_note: features.reason } : {}),
       end_to_end_ms: round(median(per.end_to_end)),
-      end_to_end_cpu_ms: round(median(per.end_to_end_cpu)),
+      resample_fast_ms: round(median(per.resample_fast)),
+      cpu_ms: {
+        note: "process CPU time of the same stages: less inflated than wall time when other processes share the cores",
+        decode: round(median(per.decode_cpu)),
+        resample: round(median(per.resample_cpu)),
+        resample_fast: round(median(per.resample_fast_cpu)),
+        logmel: round(median(per.logmel_cpu)),
+        features: features.fn ? round(median(per.features_cpu)) : null,
+        end_to_end: round(median(per.end_to_end_cpu)),
+      },
       cache_clips_per_s: cache.value,
       ...(cache.reason ? { cache_note: cache.reason } : {}),
       peak_rss_mb: peakRssMb(),
