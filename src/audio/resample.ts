@@ -16,7 +16,11 @@
 // create_filters.py; its docstring gives the parameters to 6 digits (kaiser_best: 50 zero crossings,
 // 2^13 table entries per crossing, Kaiser β 12.9846, roll-off 0.917347; kaiser_fast: 24, 2^9, 9.90322,
 // 0.868212). We rebuild the tables from those numbers, so the result matches resampy to the
-// precision of those digits, not bit for bit.
+// precision of those digits, not bit for bit: on the 8 sample clips, mp3 → mono → resample here vs
+// librosa.load's PCM has an SNR of 124–127 dB, and the log-mel dB differs by mean 1e-5, max 0.005 dB.
+// "fast" (kaiser_fast) is 2–3× quicker but its lower roll-off (0.868 of Nyquist) dims the top mel
+// bands: 30–60 dB SNR against librosa's PCM, log-mel mean |ΔdB| 0.1–0.34 and p99 3.5–12 dB (the top
+// bands). Use "best" wherever parity with the seed's features matters.
 
 import { simdPolyphaseKernel, PolyphaseKernel } from "./simd-kernel";
 
