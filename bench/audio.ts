@@ -1,4 +1,4 @@
-// `npm run bench -- audio [--clips DIR] [--runs N] [--workers N] [--no-cache]`
+// `npm run bench -- audio [--clips DIR] [--runs N] [--workers N] [--no-cache] [--synthetic]`
 // Per 30 s clip, medians over runs (then the median over clips): mp3 decode, 44.1k → 22.05k resample,
 // log-mel from 22.05 kHz PCM, the meyda clip features, mp3 → log-mel dB end to end; cache build
 // throughput (src/features/cache.ts benchCacheThroughput), peak RSS, and parity with librosa's dB over
@@ -71,12 +71,13 @@ export async function run(argv: string[]): Promise<unknown> {
       runs: { type: "string", default: "3" },
       workers: { type: "string", default: "2" },
       "no-cache": { type: "boolean", default: false },
+      synthetic: { type: "boolean", default: false },
     },
   });
   const runs = Math.max(1, Number(values.runs));
   const shared = sharedDir();
   const sampleDir = shared ? path.join(shared, "fma-sample", "audio") : null;
-  let clipsDir = values.clips ?? (sampleDir && fs.existsSync(sampleDir) ? sampleDir : null);
+  let clipsDir = values.synthetic ? null : values.clips ?? (sampleDir && fs.existsSync(sampleDir) ? sampleDir : null);
   let tmp: string | null = null;
   if (!clipsDir) {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-audio-bench-"));
