@@ -10,6 +10,7 @@ const COMMANDS: Record<string, [string, Loader]> = {
   synth: ["generate the embedded FMA-shaped synthetic dataset (CSV + mp3)", async () => (await import("./commands/synth")).command],
   download: ["download and verify the official FMA archives (resumable, SHA1-checked, safe unzip)", async () => (await import("./commands/download")).command],
   spectrograms: ["build the resumable, parallel log-mel spectrogram + feature cache", async () => (await import("./commands/spectrograms")).command],
+  figures: ["regenerate the report figures (SVG + PNG, interactive HTML) into figures/", async () => (await import("./commands/figures")).command],
   notebooks: ["execute every notebook headlessly into out/notebooks/", async () => (await import("./commands/notebooks")).command],
   lab: ["open the notebooks in Jupyter with the project's tslab kernel", async () => (await import("./commands/lab")).command],
   main: ["the main job (npm start): Jupyter, data, pipeline steps, notebooks, out/report/index.html", async () => (await import("./commands/main")).command],

@@ -40,6 +40,11 @@ export interface SpectrogramFigureOptions {
   height?: number;
   /** Draw axes and the colour bar (default true); false for small multiples in a grid. */
   axes?: boolean;
+  /**
+   * At most this many image columns: longer spectrograms are averaged over groups of frames first
+   * (default 2 × the figure width; more columns than screen pixels only add bytes).
+   */
+  maxColumns?: number;
 }
 
 const LUTS: Record<ColormapName, Float32Array> = { magma: MAGMA_LUT, viridis: VIRIDIS_LUT };
@@ -114,6 +119,28 @@ export function overlayRgba(m: SpectrogramMatrix, color: [number, number, number
     }
   }
   return out;
+}
+
+/** Average groups of `factor` consecutive frames (the last group may be shorter): fewer image columns. */
+export function binFrames(m: SpectrogramMatrix, factor: number): SpectrogramMatrix {
+  if (factor <= 1) return m;
+  const nFrames = Math.ceil(m.nFrames / factor);
+  const data = new Float32Array(m.nMels * nFrames);
+  for (let band = 0; band < m.nMels; band++) {
+    for (let c = 0; c < nFrames; c++) {
+      let sum = 0;
+      let n = 0;
+      for (let t = c * factor; t < Math.min(m.nFrames, (c + 1) * factor); t++) {
+        const v = m.data[band * m.nFrames + t];
+        if (Number.isFinite(v)) {
+          sum += v;
+          n++;
+        }
+      }
+      data[band * nFrames + c] = n ? sum / n : NaN;
+    }
+  }
+  return { data, nMels: m.nMels, nFrames };
 }
 
 /** Fixed-decimal number for SVG attributes (stable text across platforms). */
@@ -191,9 +218,11 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
   const y0 = melLo + 0.5 * melStep;
   const y1 = melHi - 0.5 * melStep;
 
-  const specHref = pngDataUri(encodePng(spectrogramRgb(spec, domain, colormap), spec.nFrames, spec.nMels, 3));
+  const factor = Math.ceil(spec.nFrames / Math.max(1, options.maxColumns ?? 2 * width));
+  const shown = binFrames(spec, factor);
+  const specHref = pngDataUri(encodePng(spectrogramRgb(shown, domain, colormap), shown.nFrames, shown.nMels, 3));
   const overlayHref = options.overlay
-    ? pngDataUri(encodePng(overlayRgba(options.overlay, options.overlayColor ?? [0, 229, 255], options.overlayAlpha ?? 0.7), spec.nFrames, spec.nMels, 4))
+    ? pngDataUri(encodePng(overlayRgba(binFrames(options.overlay, factor), options.overlayColor ?? [0, 229, 255], options.overlayAlpha ?? 0.7), shown.nFrames, shown.nMels, 4))
     : null;
   const barHref = (() => {
     const n = 128;

@@ -1,0 +1,160 @@
+// `fmalab figures` end to end on a fake run folder (+ the shared sample's metadata when present):
+// byte-identical SVGs from two runs, and clear messages for missing inputs while other figures are written.
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { generateFigures, type FiguresOptions } from "../../src/cli/commands/figures";
+import { classificationReport } from "../../src/eval/metrics";
+import { sharedDir } from "../../src/util/fs";
+import { Rng } from "../../src/util/random";
+
+const CLASSES = ["Folk", "Hip-Hop", "Pop", "Rock"];
+
+/** A run folder shaped like src/train + src/eval write it (values invented, structure real). */
+function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean; seed: number; createdAt: string }): string {
+  const dir = path.join(runsDir, id);
+  fs.mkdirSync(dir, { recursive: true });
+  const rng = new Rng(opts.seed);
+  fs.writeFileSync(
+    path.join(dir, "config.json"),
+    JSON.stringify({
+      format: "fmalab-run",
+      version: 1,
+      id,
+      createdAt: opts.createdAt,
+      train: { model: "mel_cnn4_128", seed: opts.seed, classWeights: opts.classWeights, data: "nowhere", runsDir },
+      classes: CLASSES,
+      model: { name: "mel_cnn4_128", input: { kind: "logmel", height: 128, width: 128, channels: 1 }, penultimateLayer: "gap", params: 1 },
+      inputNorm: {},
+      classWeights: null,
+      data: { source: "nowhere", cacheDir: null, tracks: { training: 0, validation: 0, test: 40 }, excluded: 0, excludedSample: [] },
+      backend: { backend: "cpu", threads: 1, note: "" },
+    }),
+  );
+  const lines = Array.from({ length: 6 }, (_, e) =>
+    JSON.stringify({ epoch: e + 1, train_loss: 1.4 - 0.1 * e, train_acc: 0.3 + 0.08 * e, val_loss: 1.5 - 0.07 * e, val_acc: 0.28 + (opts.classWeights ? 0.06 : 0.05) * e, lr: 0.001, seconds: 2 }),
+  );
+  fs.writeFileSync(path.join(dir, "metrics.jsonl"), lines.join("\n") + "\n");
+  const n = 40;
+  const truth = Array.from({ length: n }, (_, i) => i % CLASSES.length);
+  const probs = truth.map((t) => {
+    const p = CLASSES.map(() => rng.next());
+    p[t] += 1.2;
+    const s = p.reduce((a, b) => a + b, 0);
+    return Float32Array.from(p.map((v) => v / s));
+  });
+  const report = classificationReport(truth, probs, CLASSES, { resamples: 50, seed: 1 });
+  fs.writeFileSync(
+    path.join(dir, "evaluation.json"),
+    JSON.stringify({
+      format: "fmalab-evaluation", version: 1, runId: id, model: "mel_cnn4_128", split: "test", classes: CLASSES, crops: 1, nTracks: n,
+      createdAt: opts.createdAt, trackLevel: report, clipLevel: report, bootstrap: { resamples: 50, seed: 1, level: 0.95 },
+      embeddings: { layer: "gap", dim: 8, file: "embeddings.f32" },
+    }),
+  );
+  const trackIds = truth.map((_, i) => 1000 + i);
+  fs.writeFileSync(
+    path.join(dir, "predictions.jsonl"),
+    truth.map((t, i) => {
+      let best = 0;
+      for (let c = 1; c < CLASSES.length; c++) if (probs[i][c] > probs[i][best]) best = c;
+      return JSON.stringify({ trackId: trackIds[i], true: CLASSES[t], predicted: CLASSES[best], correct: best === t, probs: Array.from(probs[i]) });
+    }).join("\n") + "\n",
+  );
+  const dim = 8;
+  const emb = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) emb[i * dim + d] = (d === truth[i] ? 3 : 0) + rng.normal();
+  fs.writeFileSync(path.join(dir, "embeddings.f32"), new Uint8Array(emb.buffer));
+  fs.writeFileSync(
+    path.join(dir, "embeddings.json"),
+    JSON.stringify({ format: "fmalab-embeddings", version: 1, file: "embeddings.f32", dtype: "float32", layer: "gap", count: n, dim, split: "test", trackIds, labels: truth.map((t) => CLASSES[t]) }),
+  );
+  return dir;
+}
+
+function setup(): { root: string; runsDir: string; dataDir: string | null } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-figures-"));
+  const runsDir = path.join(root, "runs");
+  writeFakeRun(runsDir, "plain", { classWeights: false, seed: 3, createdAt: "2026-01-01T00:00:00Z" });
+  writeFakeRun(runsDir, "weighted", { classWeights: true, seed: 3, createdAt: "2026-01-02T00:00:00Z" });
+  const shared = sharedDir();
+  let dataDir: string | null = null;
+  if (shared && fs.existsSync(path.join(shared, "fma-sample", "tracks.csv"))) {
+    // Metadata only (no audio: decoding is covered elsewhere); one genre id replaced by an unknown one.
+    dataDir = path.join(root, "data");
+    fs.mkdirSync(dataDir);
+    fs.copyFileSync(path.join(shared, "fma-sample", "genres.csv"), path.join(dataDir, "genres.csv"));
+    fs.copyFileSync(path.join(shared, "fma-sample", "tracks.csv"), path.join(dataDir, "tracks.csv"));
+  }
+  return { root, runsDir, dataDir };
+}
+
+function options(root: string, runsDir: string, dataDir: string | null, out: string): FiguresOptions {
+  return {
+    dataDir: dataDir ?? path.join(root, "no-data"),
+    run: "weighted",
+    runsDir,
+    outDir: path.join(root, out),
+    saliency: "none",
+    saliencyClips: 1,
+    interactive: false,
+    png: false,
+  };
+}
+
+test("fmalab figures: same run twice → byte-identical SVGs; every figure of the run is written", async () => {
+  const { root, runsDir, dataDir } = setup();
+  const a = await generateFigures(options(root, runsDir, dataDir, "a"));
+  const b = await generateFigures(options(root, runsDir, dataDir, "b"));
+  const names = (r: typeof a) => r.written.map((f) => path.basename(f)).sort();
+  assert.deepEqual(names(a), names(b));
+  for (const name of ["training-curves.svg", "confusion-matrix.svg", "per-class-scores.svg", "per-class-scores-table.html", "umap.svg", "class-weights-validation.svg", "run-comparison.svg"]) {
+    assert.ok(names(a).includes(name), `${name} written (got ${names(a).join(", ")}; missing: ${a.missing.join(" | ")})`);
+  }
+  if (dataDir) for (const name of ["genre-distribution.svg", "genre-tree.svg", "genre-cooccurrence.svg"]) assert.ok(names(a).includes(name), name);
+  for (const file of a.written) {
+    const other = path.join(root, "b", path.basename(file));
+    assert.ok(fs.readFileSync(file).equals(fs.readFileSync(other)), `${path.basename(file)} differs between two runs`);
+  }
+  // The class-weights comparison found the sibling run of the same model.
+  assert.match(fs.readFileSync(path.join(root, "a", "class-weights-validation.svg"), "utf8"), /plain \(plain\)/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures: missing pieces are named with the fix, the other figures are still written", async (t) => {
+  const { root, runsDir, dataDir } = setup();
+  fs.rmSync(path.join(runsDir, "weighted", "embeddings.f32"));
+  fs.writeFileSync(path.join(runsDir, "weighted", "metrics.jsonl"), "");
+  if (dataDir) {
+    const file = path.join(dataDir, "tracks.csv");
+    const text = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, text.replace(/"\[21\]"|\[21\]/, "[9999]"));
+  }
+  const r = await generateFigures(options(root, runsDir, dataDir, "out"));
+  const names = r.written.map((f) => path.basename(f));
+  const missing = r.missing.join("\n");
+  assert.match(missing, /umap: run weighted has no embeddings\.f32: rerun `fmalab evaluate --run weighted`/);
+  assert.match(missing, /training-curves: run weighted has no epochs/);
+  assert.ok(!names.includes("umap.svg") && !names.includes("training-curves.svg"));
+  assert.ok(names.includes("confusion-matrix.svg") && names.includes("run-comparison.svg"), names.join(", "));
+  if (!dataDir) {
+    assert.match(missing, /dataset figures .*no genres\.csv/);
+    t.diagnostic("../shared/fma-sample absent: dataset part not checked");
+  } else {
+    assert.match(missing, /unknown genre id 9999/);
+    assert.match(missing, /track \d+|line \d+/);
+    assert.match(missing, /example-spectrograms: no audio folder/);
+    assert.ok(names.includes("genre-distribution.svg"), "distribution still drawn without the bad value");
+  }
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures: no runs at all → run figures skipped with a hint", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-figures-"));
+  const r = await generateFigures({ ...options(root, path.join(root, "runs"), null, "out"), run: null });
+  assert.match(r.missing.join("\n"), /no runs under .*train one with `fmalab train`/);
+  assert.equal(r.written.length, 0);
+  fs.rmSync(root, { recursive: true, force: true });
+});
