@@ -7,3 +7,4 @@ export * from "./audio";
 export * from "./features";
 export * from "./tf";
 export * from "./models";
+export * from "./analysis";
