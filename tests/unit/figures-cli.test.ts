@@ -132,8 +132,11 @@ test("fmalab figures: missing pieces are named with the fix, the other figures a
     const text = fs.readFileSync(file, "utf8");
     fs.writeFileSync(file, text.replace(/"\[21\]"|\[21\]/, "[9999]"));
   }
-  const r = await generateFigures(options(root, runsDir, dataDir, "out"));
+  const r = await generateFigures({ ...options(root, runsDir, dataDir, "out"), interactive: true });
   const names = r.written.map((f) => path.basename(f));
+  // Interactive views: self-contained plotly pages for the inputs that are there.
+  assert.ok(names.includes("confusion-matrix-interactive.html") && !names.includes("umap-interactive.html"), names.join(", "));
+  assert.match(fs.readFileSync(path.join(root, "out", "confusion-matrix-interactive.html"), "utf8"), /window\.Plotly\.newPlot/);
   const missing = r.missing.join("\n");
   assert.match(missing, /umap: run weighted has no embeddings\.f32: rerun `fmalab evaluate --run weighted`/);
   assert.match(missing, /training-curves: run weighted has no epochs/);
