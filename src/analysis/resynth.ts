@@ -228,12 +228,34 @@ export interface MaskedResynthesisOptions {
  */
 export function maskedResynthesis(pcm: Float32Array, melMask: MelMap, opts: MaskedResynthesisOptions = {}): Float32Array {
   const mel = { ...DEFAULT_MEL_OPTIONS, ...(opts.mel ?? {}) };
+  const hop = mel.hopLength;
   const startFrame = opts.startFrame ?? 0;
   const outsideGain = opts.outsideGain ?? 0;
-  const spec = stftComplex(pcm, mel);
-  if (!Number.isInteger(startFrame) || startFrame < 0 || startFrame + melMask.nFrames > spec.nFrames) {
-    throw new RangeError(`maskedResynthesis: mask frames ${startFrame}…${startFrame + melMask.nFrames} outside the clip's ${spec.nFrames} frames`);
+  const totalFrames = frameCount(pcm.length, mel.nFft, hop, true);
+  if (!Number.isInteger(startFrame) || startFrame < 0 || startFrame + melMask.nFrames > totalFrames) {
+    throw new RangeError(`maskedResynthesis: mask frames ${startFrame}…${startFrame + melMask.nFrames} outside the clip's ${totalFrames} frames`);
   }
+  const crop = opts.cropToMask ?? melMask.nFrames < totalFrames;
+  if (crop && outsideGain === 0) {
+    // Only the mask's frames are heard: transform a hop-aligned excerpt with a margin of frames on each side
+    // (frames near the excerpt's edges see its zero padding, but they are outside the mask and silenced).
+    const margin = Math.ceil(mel.nFft / hop) + 1;
+    const firstFrame = Math.max(0, startFrame - margin);
+    const s0 = firstFrame * hop;
+    const s1 = Math.min(pcm.length, (startFrame + melMask.nFrames + margin) * hop);
+    const excerpt = pcm.subarray(s0, s1);
+    const out = resynthesise(excerpt, melMask, mel, startFrame - firstFrame, 0);
+    const from = (startFrame - firstFrame) * hop;
+    return out.slice(from, Math.min(out.length, from + melMask.nFrames * hop));
+  }
+  const out = resynthesise(pcm, melMask, mel, startFrame, outsideGain);
+  if (!crop) return out;
+  return out.slice(startFrame * hop, Math.min(out.length, (startFrame + melMask.nFrames) * hop));
+}
+
+/** STFT → gain per (bin, frame) from the mel mask (frames outside it: outsideGain) → inverse STFT, same length. */
+function resynthesise(pcm: Float32Array, melMask: MelMap, mel: MelOptions, startFrame: number, outsideGain: number): Float32Array {
+  const spec = stftComplex(pcm, mel);
   let mask: MelMap = melMask;
   if (melMask.nMels !== mel.nMels) {
     mask = {
@@ -252,11 +274,7 @@ export function maskedResynthesis(pcm: Float32Array, melMask: MelMap, opts: Mask
       spec.im[k * nFrames + t] *= g;
     }
   }
-  const out = istft(spec, { ...mel, length: pcm.length });
-  const crop = opts.cropToMask ?? melMask.nFrames < spec.nFrames;
-  if (!crop) return out;
-  const hop = mel.hopLength;
-  return out.slice(startFrame * hop, Math.min(out.length, (startFrame + mask.nFrames) * hop));
+  return istft(spec, { ...mel, length: pcm.length });
 }
 
 // ------------------------------------------------------------------ WAV + <audio>

@@ -20,6 +20,8 @@ export interface SpectrogramFigureOptions {
   /** Sample rate of the audio (Hz); with hopLength it sets the time axis. */
   sr: number;
   hopLength: number;
+  /** Index of the first frame in the clip (a crop's start), so the time axis shows clip time (default 0). */
+  startFrame?: number;
   /** Mel filterbank range the bands span (default 0 … sr/2). */
   fmin?: number;
   fmax?: number;
@@ -210,8 +212,9 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
 
   // Frame t is centred at t·hop/sr; band m is centred at the (m+1)-th of nMels+2 mel-spaced edges.
   const frameSeconds = options.hopLength / options.sr;
-  const x0 = -0.5 * frameSeconds;
-  const x1 = (spec.nFrames - 0.5) * frameSeconds;
+  const first = options.startFrame ?? 0;
+  const x0 = (first - 0.5) * frameSeconds;
+  const x1 = (first + spec.nFrames - 0.5) * frameSeconds;
   const melLo = hzToMel(fmin, htk);
   const melHi = hzToMel(fmax, htk);
   const melStep = (melHi - melLo) / (spec.nMels + 1);

@@ -125,6 +125,15 @@ test("a crop's mask resynthesises only the crop; a resized band axis is resample
   for (let i = 3 * 512; i < 15 * 512; i++) maxErr = Math.max(maxErr, Math.abs(y[i] - x[5 * 512 + i]));
   assert.ok(maxErr < 1e-3, `max error ${maxErr}`);
   assert.throws(() => maskedResynthesis(x, mask, { startFrame: 40 }), /outside the clip/);
+  // The excerpt shortcut (only the mask's frames transformed) equals resynthesising the whole clip.
+  const rng = new Rng(8);
+  const soft = { data: Float32Array.from({ length: 128 * 12 }, () => rng.next()), nMels: 128, nFrames: 12 };
+  const fast = maskedResynthesis(x, soft, { startFrame: 20 });
+  const full = maskedResynthesis(x, soft, { startFrame: 20, cropToMask: false }).slice(20 * 512, 32 * 512);
+  assert.equal(fast.length, full.length);
+  let diff = 0;
+  for (let i = 0; i < fast.length; i++) diff = Math.max(diff, Math.abs(fast[i] - full[i]));
+  assert.ok(diff < 1e-6, `excerpt vs whole clip: max difference ${diff}`);
 });
 
 test("saliencyToMelMask: keep and boost modes", () => {
