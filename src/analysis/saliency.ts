@@ -298,6 +298,22 @@ export function resizeMapBilinear(map: Float32Array, h: number, w: number, outH:
   return out;
 }
 
+// Sub-models from the input to a layer, per model (building one costs a graph traversal).
+const featureModels = new WeakMap<tf.LayersModel, Map<string, tf.LayersModel>>();
+function featureModel(model: tf.LayersModel, idx: number, layerName: string): tf.LayersModel {
+  let byLayer = featureModels.get(model);
+  if (!byLayer) {
+    byLayer = new Map();
+    featureModels.set(model, byLayer);
+  }
+  let sub = byLayer.get(layerName);
+  if (!sub) {
+    sub = tf.model({ inputs: model.inputs, outputs: model.layers[idx].output as tf.SymbolicTensor, name: `${model.name}_to_${layerName}` });
+    byLayer.set(layerName, sub);
+  }
+  return sub;
+}
+
 export interface GradCamOptions {
   /** Layer whose output is the feature map (default: the zoo spec's lastConvLayer, passed as `layerName`). */
   layerName?: string;
@@ -317,7 +333,7 @@ export function gradCam(model: tf.LayersModel, input: SaliencyInput, classIndex:
   const layer = model.layers[idx] as unknown as LayerInternals;
   const convSymbolic = nodeOf(layer).outputTensors[0];
   const { height, width } = mapShape(model);
-  const features = tf.model({ inputs: model.inputs, outputs: model.layers[idx].output as tf.SymbolicTensor, name: `${model.name}_to_${layerName}` });
+  const features = featureModel(model, idx, layerName);
   const result = tf.tidy(() => {
     const a = features.apply(inputBatch(model, input), { training: false }) as tf.Tensor;
     const f = (act: tf.Tensor) => selectClass(runFrom(model, convSymbolic.id, act, idx + 1), classIndex);

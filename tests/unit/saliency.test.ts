@@ -263,3 +263,19 @@ test("every method runs on the zoo's log-mel models (BN, GAP, 1-D convs) at a sm
     model.dispose();
   }
 });
+
+test("saliency methods leave no tensors behind", () => {
+  const x = probe[1];
+  const run = () => {
+    gradCam(trained, x, 1, { layerName: "conv2_relu" });
+    vanillaGradient(trained, x, 1);
+    smoothGrad(trained, x, 1, { samples: 3 });
+    integratedGradients(trained, x, 1, { steps: 3 });
+    classScore(trained, x, 1);
+  };
+  run(); // first call builds and caches the Grad-CAM sub-model
+  const before = tf.memory().numTensors;
+  run();
+  run();
+  assert.equal(tf.memory().numTensors, before);
+});
