@@ -285,38 +285,65 @@ export function applyDrive(buf: Float32Array, amount: number): void {
 export function schroederReverb(input: Float32Array, size: number, sr: number): Float32Array {
   const n = input.length;
   const wet = new Float32Array(n);
-  const scale = sr / 44100;
-  const combMs = [29.7, 37.1, 41.1, 43.7];
+  const scale = (sr / 44100) * 44.1 * (0.6 + 0.8 * size);
   const feedback = 0.7 + 0.25 * size;
   const damp = 0.3;
-  for (const ms of combMs) {
-    const d = Math.round(ms * (0.6 + 0.8 * size) * 44.1 * scale);
-    const line = new Float32Array(d);
-    let idx = 0;
-    let filt = 0;
-    for (let i = 0; i < n; i++) {
-      const y = line[idx];
-      filt = y * (1 - damp) + filt * damp;
-      line[idx] = input[i] + feedback * filt;
-      idx = idx + 1 < d ? idx + 1 : 0;
-      wet[i] += y;
-    }
+  // The four combs run in one pass (one read of the input, one write of the output).
+  const d0 = Math.round(29.7 * scale);
+  const d1 = Math.round(37.1 * scale);
+  const d2 = Math.round(41.1 * scale);
+  const d3 = Math.round(43.7 * scale);
+  const l0 = new Float32Array(d0);
+  const l1 = new Float32Array(d1);
+  const l2 = new Float32Array(d2);
+  const l3 = new Float32Array(d3);
+  let i0 = 0;
+  let i1 = 0;
+  let i2 = 0;
+  let i3 = 0;
+  let f0 = 0;
+  let f1 = 0;
+  let f2 = 0;
+  let f3 = 0;
+  const keep = 1 - damp;
+  for (let i = 0; i < n; i++) {
+    const x = input[i];
+    const y0 = l0[i0];
+    const y1 = l1[i1];
+    const y2 = l2[i2];
+    const y3 = l3[i3];
+    f0 = y0 * keep + f0 * damp;
+    f1 = y1 * keep + f1 * damp;
+    f2 = y2 * keep + f2 * damp;
+    f3 = y3 * keep + f3 * damp;
+    l0[i0] = x + feedback * f0;
+    l1[i1] = x + feedback * f1;
+    l2[i2] = x + feedback * f2;
+    l3[i3] = x + feedback * f3;
+    if (++i0 === d0) i0 = 0;
+    if (++i1 === d1) i1 = 0;
+    if (++i2 === d2) i2 = 0;
+    if (++i3 === d3) i3 = 0;
+    wet[i] = y0 + y1 + y2 + y3;
   }
-  for (const ms of [5.0, 1.7]) {
-    const d = Math.round(ms * 44.1 * scale);
-    const line = new Float32Array(d);
-    let idx = 0;
-    const g = 0.5;
-    for (let i = 0; i < n; i++) {
-      const buf = line[idx];
-      const x = wet[i];
-      const y = -g * x + buf;
-      line[idx] = x + g * y;
-      idx = idx + 1 < d ? idx + 1 : 0;
-      wet[i] = y;
-    }
+  // Two allpasses in series, also in one pass; the 0.25 output gain folded in.
+  const a0 = Math.round(5.0 * 44.1 * (sr / 44100));
+  const a1 = Math.round(1.7 * 44.1 * (sr / 44100));
+  const m0 = new Float32Array(a0);
+  const m1 = new Float32Array(a1);
+  let j0 = 0;
+  let j1 = 0;
+  const g = 0.5;
+  for (let i = 0; i < n; i++) {
+    const x = wet[i];
+    const u = -g * x + m0[j0];
+    m0[j0] = x + g * u;
+    if (++j0 === a0) j0 = 0;
+    const v = -g * u + m1[j1];
+    m1[j1] = u + g * v;
+    if (++j1 === a1) j1 = 0;
+    wet[i] = 0.25 * v;
   }
-  for (let i = 0; i < n; i++) wet[i] *= 0.25;
   return wet;
 }
 
