@@ -8,3 +8,7 @@ export * from "./features";
 export * from "./tf";
 export * from "./models";
 export * from "./analysis";
+export * from "./train";
+export * from "./eval";
+// The study notebooks' conveniences (studyConfig, ensureStudyCache, …) as one namespace: lab.study.*
+export * as study from "./notebook/study";

@@ -2,3 +2,4 @@
 export * from "./metrics";
 export * from "./predict";
 export * from "./evaluate";
+export * from "./run";

@@ -1,8 +1,8 @@
 // The training configuration: what `fmalab train` and `trainModel` take, stored as runs/<id>/config.json.
 import { UsageError } from "../util/errors";
+import type { BackendName } from "../tf/backend";
 import { DEFAULT_SPECAUGMENT, NO_AUGMENTATION, type AugmentConfig, type SpecAugmentOptions } from "./augment";
 
-export type BackendName = "tensorflow" | "wasm" | "cpu";
 
 export interface TrainConfig {
   /** Model zoo name (e.g. "mel_cnn4_128"). */

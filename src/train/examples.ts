@@ -2,6 +2,7 @@
 // or memory in tests): no whole-dataset tensor is ever built. One batch = a few Float32Arrays.
 import { UsageError } from "../util/errors";
 import type { Rng } from "../util/random";
+import type { Spectrogram } from "../features/melspec";
 import { FMA_SMALL_GENRES, SPLITS, type Split } from "../data/schema";
 import {
   augmentedCrop,
@@ -11,15 +12,8 @@ import {
   type AugmentConfig,
 } from "./augment";
 
-/**
- * A log-mel spectrogram in dB (ref = clip max, so values in [−80, 0]), mel-major: data[m * nFrames + t]
- * (the shape of src/features/melspec's Spectrogram).
- */
-export interface Spectrogram {
-  data: Float32Array;
-  nMels: number;
-  nFrames: number;
-}
+// Spectrograms are src/features/melspec's: dB (ref = clip max, so values in [−80, 0]), mel-major,
+// data[m * nFrames + t].
 
 export interface LabelledTrack {
   trackId: number;

@@ -151,7 +151,7 @@ test("bad input fails before training, with a message naming the problem", async
   );
   // No cache: says how to build one.
   assert.throws(
-    () => openTrainingData({ data: path.join(runsDir, "nowhere") }, { kind: "logmel", height: 128, width: 128, channels: 1 }),
+    () => openTrainingData({ data: runsDir }, { kind: "logmel", height: 128, width: 128, channels: 1 }),
     /fmalab spectrograms --data/,
   );
 });

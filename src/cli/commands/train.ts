@@ -1,0 +1,163 @@
+// `fmalab train`: train a zoo model on a dataset's spectrogram cache, or resume a run.
+import * as path from "node:path";
+import type { CliCommand } from "../command";
+import { intOption, parseCommandArgs } from "../command";
+import { UsageError } from "../../util/errors";
+import { DEFAULT_MODEL, MODEL_ZOO } from "../../models/zoo";
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainConfigInput } from "../../train/config";
+import type { BackendName } from "../../tf/backend";
+import { readJsonFile } from "../../train/checkpoint";
+import { RUN_FILES, type RunConfigFile } from "../../train/runs";
+
+const d = DEFAULT_TRAIN_CONFIG;
+const usage = `Usage: fmalab train [--model M] [--data DIR] [options]
+       fmalab train --resume ID [--epochs E] [--runs DIR]
+
+Trains a model of the zoo on the dataset's log-mel cache (build it first: fmalab spectrograms --data DIR),
+validating every epoch (track level: mean of --eval-crops crops), with ReduceLROnPlateau and early stopping
+on the validation loss, a checkpoint every epoch, and a test-set evaluation of the best epoch at the end.
+Everything goes to RUNS/<id>/: config.json, metrics.jsonl, checkpoint/, best/, last/, evaluation.json,
+predictions.jsonl, embeddings.f32 + embeddings.json.
+
+  --model M           ${Object.keys(MODEL_ZOO).join(", ")}
+                      (default ${DEFAULT_MODEL})
+  --data DIR          dataset folder (default: $FMA_DIR, else data/fma)
+  --cache DIR         the spectrogram cache folder, or the folder holding caches (default <project>/cache)
+  --runs DIR          where run folders go (default ${d.runsDir})
+  --run-id ID         run folder name (default <model>-<UTC time>)
+  --resume ID         continue run ID from its last checkpoint (same optimizer state and random stream);
+                      only --epochs, --runs, --backend, --threads and --no-eval may be given with it
+  --epochs E          (default ${d.epochs})      --batch B   (default ${d.batchSize})
+  --lr X              Adam learning rate (default ${d.lr})
+  --weight-decay W    decoupled (AdamW) weight decay on kernels (default ${d.weightDecay})
+  --seed S            weights, shuffling, crops, augmentation, dropout (default ${d.seed})
+  --class-weights     balanced class weights n/(k·n_c) in the loss
+  --mixup A           mixup with Beta(A, A) (default off; 0.2–0.4 is usual)
+  --specaugment       2 time masks (≤16 frames) + 2 frequency masks (≤12 bands)
+  --time-stretch X    random time-stretch by up to ±X (e.g. 0.1)
+  --pitch-shift N     random shift by up to ±N mel bands
+  --noise STD         Gaussian noise in normalised units (e.g. 0.01)
+  --eval-crops K      crops per track at validation/test time (default ${d.evalCrops})
+  --crops-per-track N random training crops per track per epoch (default ${d.trainCropsPerTrack})
+  --max-tracks N      at most N tracks per split (stratified by genre), for quick runs
+  --patience N        early-stopping patience in epochs, 0 = off (default ${d.earlyStopping.patience})
+  --lr-patience N     epochs without improvement before halving the lr (default ${d.reduceLrOnPlateau.patience})
+  --backend NAME      tensorflow, wasm or cpu (default: the fastest available)
+  --threads N         wasm threads
+  --no-eval           skip the test-set evaluation at the end
+  --quiet             no progress bar`;
+
+function numberOption(value: string | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+export const command: CliCommand = {
+  name: "train",
+  summary: "train a model (checkpoints every epoch, --resume, test evaluation at the end)",
+  usage,
+  async run(argv: string[]): Promise<number> {
+    const { values } = parseCommandArgs(
+      argv,
+      {
+        model: { type: "string" },
+        data: { type: "string" },
+        cache: { type: "string" },
+        runs: { type: "string" },
+        "run-id": { type: "string" },
+        resume: { type: "string" },
+        epochs: { type: "string" },
+        batch: { type: "string" },
+        lr: { type: "string" },
+        "weight-decay": { type: "string" },
+        seed: { type: "string" },
+        "class-weights": { type: "boolean" },
+        mixup: { type: "string" },
+        specaugment: { type: "boolean" },
+        "time-stretch": { type: "string" },
+        "pitch-shift": { type: "string" },
+        noise: { type: "string" },
+        "eval-crops": { type: "string" },
+        "crops-per-track": { type: "string" },
+        "max-tracks": { type: "string" },
+        patience: { type: "string" },
+        "lr-patience": { type: "string" },
+        backend: { type: "string" },
+        threads: { type: "string" },
+        "no-eval": { type: "boolean" },
+        quiet: { type: "boolean" },
+      },
+      usage,
+    );
+    if (values.backend !== undefined && !["tensorflow", "wasm", "cpu"].includes(values.backend)) {
+      throw new UsageError(`--backend must be tensorflow, wasm or cpu, got "${values.backend}"`);
+    }
+    const runsDir = values.runs ?? d.runsDir;
+    const common: Partial<TrainConfig> = {
+      runsDir,
+      epochs: values.epochs === undefined ? undefined : intOption(values.epochs, "epochs", d.epochs),
+      backend: values.backend as BackendName | undefined,
+      threads: values.threads === undefined ? undefined : intOption(values.threads, "threads", 1),
+      evaluateAtEnd: values["no-eval"] ? false : undefined,
+    };
+    const { trainModel } = await import("../../train/train");
+    const options = { progress: values.quiet !== true };
+    let record;
+    if (values.resume !== undefined) {
+      const fixed = ["model", "data", "cache", "run-id", "batch", "lr", "weight-decay", "seed", "class-weights", "mixup", "specaugment", "time-stretch", "pitch-shift", "noise", "eval-crops", "crops-per-track", "max-tracks", "patience", "lr-patience"] as const;
+      const given = fixed.filter((k) => values[k] !== undefined);
+      if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(", ")}`);
+      const stored = readJsonFile<RunConfigFile>(path.join(runsDir, values.resume, RUN_FILES.config), `run config of "${values.resume}"`);
+      const config: TrainConfig = { ...stored.train, ...stripUndefined(common), runId: values.resume };
+      record = await trainModel(config, { ...options, resume: true });
+    } else {
+      const augment: NonNullable<TrainConfigInput["augment"]> = {
+        mixupAlpha: numberOption(values.mixup, "mixup"),
+        specAugment: values.specaugment ? true : undefined,
+        timeStretch: numberOption(values["time-stretch"], "time-stretch"),
+        pitchShiftBins: values["pitch-shift"] === undefined ? undefined : intOption(values["pitch-shift"], "pitch-shift", 0, 0),
+        noiseStd: numberOption(values.noise, "noise"),
+      };
+      const input: TrainConfigInput = {
+        model: values.model ?? DEFAULT_MODEL,
+        data: values.data ?? process.env.FMA_DIR ?? "data/fma",
+        cacheDir: values.cache,
+        runId: values["run-id"],
+        batchSize: values.batch === undefined ? undefined : intOption(values.batch, "batch", d.batchSize),
+        lr: numberOption(values.lr, "lr", Number.MIN_VALUE),
+        weightDecay: numberOption(values["weight-decay"], "weight-decay"),
+        seed: values.seed === undefined ? undefined : intOption(values.seed, "seed", 0, 0),
+        classWeights: values["class-weights"] ? true : undefined,
+        augment,
+        evalCrops: values["eval-crops"] === undefined ? undefined : intOption(values["eval-crops"], "eval-crops", d.evalCrops),
+        trainCropsPerTrack: values["crops-per-track"] === undefined ? undefined : intOption(values["crops-per-track"], "crops-per-track", 1),
+        maxTracksPerSplit: values["max-tracks"] === undefined ? undefined : intOption(values["max-tracks"], "max-tracks", 1),
+        earlyStopping: { patience: values.patience === undefined ? undefined : intOption(values.patience, "patience", 0, 0) },
+        reduceLrOnPlateau: { patience: values["lr-patience"] === undefined ? undefined : intOption(values["lr-patience"], "lr-patience", 0, 0) },
+        ...stripUndefined(common),
+      };
+      record = await trainModel(input, options);
+    }
+    console.log(
+      JSON.stringify({
+        run: record.id,
+        dir: record.dir,
+        epochs: record.metrics.length,
+        bestEpoch: record.bestEpoch,
+        bestValLoss: record.bestValLoss,
+        stoppedEarly: record.stoppedEarly,
+        testAccuracy: record.evaluation?.trackLevel.accuracy ?? null,
+        testMacroF1: record.evaluation?.trackLevel.macro.f1 ?? null,
+      }),
+    );
+    return 0;
+  },
+};
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
