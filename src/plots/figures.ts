@@ -422,6 +422,25 @@ export function saliencyGridFigure(
   });
 }
 
+/**
+ * One clip's log-mel crop with each saliency method's map overlaid (cyan, opacity ∝ |map| / peak): how the
+ * methods agree on what the model used.
+ */
+export function saliencyMethodsFigure(
+  spec: SpectrogramMatrix,
+  maps: ReadonlyArray<{ method: string; map: ArrayLike<number> }>,
+  opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; columns?: number; title?: string },
+): string {
+  return spectrogramGrid(
+    maps.map((m) => ({
+      caption: m.method,
+      spec,
+      overlay: { data: Float32Array.from(m.map as ArrayLike<number>, Math.abs), nMels: spec.nMels, nFrames: spec.nFrames },
+    })),
+    { sr: opts.sr, hopLength: opts.hopLength, fmin: opts.fmin, fmax: opts.fmax, columns: opts.columns ?? Math.min(4, maps.length), colormap: "magma", title: opts.title ?? "Saliency methods on one clip" },
+  );
+}
+
 // ------------------------------------------------------------------ 8. co-occurrence heatmap
 
 /** Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null. */

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inflateSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { buildReportFigures, confusionMatrixSvg, composeSvgs, legendSvg, REPORT_FIGURE_NAMES } from "../../src/plots/figures";
+import { buildReportFigures, confusionMatrixSvg, saliencyMethodsFigure, composeSvgs, legendSvg, REPORT_FIGURE_NAMES } from "../../src/plots/figures";
 import { crc32, encodePng } from "../../src/plots/png";
 import { melAxisTicksHz, spectrogramFigure } from "../../src/plots/spectrogram";
 import { MAGMA_LUT } from "../../src/features/colormap";
@@ -104,6 +104,17 @@ for (const figure of figures) {
     checkSnapshot(`${figure.name}.${ext}`, figure.content.endsWith("\n") ? figure.content : figure.content + "\n");
   });
 }
+
+test("snapshot: saliency-methods (one clip, four overlays)", () => {
+  const spec = fakeSpectrogram(5, 32, 40);
+  const maps = ["gradient", "SmoothGrad", "Grad-CAM", "Integrated Gradients"].map((method, i) => ({
+    method,
+    map: Float32Array.from({ length: 32 * 40 }, (_, j) => Math.exp(-(((j % 40) - 10 * i - 5) ** 2) / 30) * (Math.floor(j / 40) < 16 ? 1 : -0.5)),
+  }));
+  const svg = saliencyMethodsFigure(spec, maps, { sr: 22050, hopLength: 512 });
+  assert.equal(svg.match(/<image /g)?.length, 8, "4 spectrograms + 4 overlays");
+  checkSnapshot("saliency-methods.svg", svg + "\n");
+});
 
 test("rendering is deterministic (same data → same bytes)", () => {
   const again = buildReportFigures(figureFixtures()).figures;
