@@ -1,7 +1,7 @@
 // MP3 encoding of synthetic clips with LAME compiled to WebAssembly (wasm-media-encoders), plus a small
 // ID3v2.3 tag like FMA's clips carry. lamejs (pure JS) was measured ~6× slower for 44.1 kHz stereo
 // (≈1.8 s per 30 s clip vs ≈0.3 s), which would dominate dataset generation.
-import { createMp3Encoder, type WasmMediaEncoder } from "wasm-media-encoders";
+import type { WasmMediaEncoder } from "wasm-media-encoders";
 
 export type Mp3Bitrate = 64 | 96 | 128;
 
@@ -9,7 +9,9 @@ let encoderPromise: Promise<WasmMediaEncoder<"audio/mpeg">> | null = null;
 
 /** One encoder per thread, reused (configure() resets it). */
 function encoder(): Promise<WasmMediaEncoder<"audio/mpeg">> {
-  if (!encoderPromise) encoderPromise = createMp3Encoder();
+  // Loaded on first use: the package inlines its WASM as a large base64 string.
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  if (!encoderPromise) encoderPromise = (require("wasm-media-encoders") as typeof import("wasm-media-encoders")).createMp3Encoder();
   return encoderPromise;
 }
 
