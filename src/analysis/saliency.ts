@@ -138,11 +138,24 @@ function selectClass(scores: tf.Tensor, classIndex: number): tf.Scalar {
   return tf.sum(tf.mul(scores, mask));
 }
 
+/** Run `fn`; a missing-gradient-kernel error on wasm gets the fix appended (initBackend registers them). */
+function withKernelHint<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const message = (err as Error).message ?? "";
+    if (/not registered for backend 'wasm'/.test(message)) {
+      throw new Error(`${message} — saliency needs gradients: call \`await initBackend()\` (src/tf) first, which registers the wasm training kernels`);
+    }
+    throw err;
+  }
+}
+
 /** Gradient of the class score w.r.t. each input of a batch [B, ...] (sum over the batch: rows are independent). */
 function inputGradients(model: tf.LayersModel, batch: tf.Tensor, classIndex: number): tf.Tensor {
   const inputId = (model.inputs[0] as unknown as SymbolicLike).id;
   const f = (x: tf.Tensor) => selectClass(runFrom(model, inputId, x, 0), classIndex);
-  return tf.grad(f)(batch);
+  return withKernelHint(() => tf.grad(f)(batch));
 }
 
 /** Reduce [H, W, C] values to an H×W map: max |·| over channels (or signed sum with `signedSum`). */
@@ -337,7 +350,7 @@ export function gradCam(model: tf.LayersModel, input: SaliencyInput, classIndex:
   const result = tf.tidy(() => {
     const a = features.apply(inputBatch(model, input), { training: false }) as tf.Tensor;
     const f = (act: tf.Tensor) => selectClass(runFrom(model, convSymbolic.id, act, idx + 1), classIndex);
-    const g = tf.grad(f)(a);
+    const g = withKernelHint(() => tf.grad(f)(a));
     const spatialAxes = a.rank === 4 ? [1, 2] : [1];
     const alpha = tf.mean(g, spatialAxes, true); // [1, 1, 1, C] or [1, 1, C]
     const cam = tf.relu(tf.sum(tf.mul(a, alpha), -1)); // [1, h, w] or [1, T]
