@@ -13,6 +13,9 @@ import { isKnownBad } from "../data/known-bad";
 import { SPLITS, type Split } from "../data/schema";
 import { notebookDataDir } from "./execute";
 
+/* eslint-disable @typescript-eslint/no-var-requires -- stages load lazily (tfjs only when training), by require: a
+   dynamic import() from a tslab kernel goes to Node's ESM loader, which cannot resolve extensionless .ts paths. */
+
 export type StudyDataKind = "synthetic" | "sample" | "fma";
 export type StudySizeName = "quick" | "default" | "full";
 
@@ -182,7 +185,7 @@ export function describeStudy(cfg: StudyConfig): string {
  */
 export async function ensureStudyDataset(cfg: StudyConfig): Promise<FmaDataset> {
   if (cfg.dataKind === "synthetic" && !fs.existsSync(path.join(cfg.dataDir, "fma_metadata", "tracks.csv"))) {
-    const { ensureSyntheticDataset } = await import("../data/synth");
+    const { ensureSyntheticDataset } = require("../data/synth") as typeof import("../data/synth");
     await ensureSyntheticDataset(cfg.dataDir);
   }
   return openDataset(cfg.dataDir);
@@ -237,7 +240,7 @@ export async function ensureStudyCache(
   ds: FmaDataset,
   opts: { onProgress?: (p: import("../features/cache").CacheProgress) => void; silent?: boolean; workers?: number } = {},
 ): Promise<import("../features/cache").CacheSummary> {
-  const { buildSpectrogramCache } = await import("../features/cache");
+  const { buildSpectrogramCache } = require("../features/cache") as typeof import("../features/cache");
   return buildSpectrogramCache({
     dataDir: cfg.dataDir,
     subset: ds.subset,
@@ -252,8 +255,7 @@ export async function ensureStudyCache(
 
 /** The study's cache folder (throws, saying how to build it, when it does not exist yet). */
 export function studyCacheDir(cfg: StudyConfig, ds: FmaDataset): string {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { findCache } = require("../features/cache") as typeof import("../features/cache");
+    const { findCache } = require("../features/cache") as typeof import("../features/cache");
   return findCache(cfg.dataDir, { ...studyCacheRequest(cfg), cacheRoot: cfg.cacheRoot, subset: ds.subset, features: true });
 }
 
@@ -264,19 +266,34 @@ type TrainConfigInput = import("../train/config").TrainConfigInput;
 type LoadedRun = import("../train/runs").LoadedRun;
 
 /**
- * The training data of the study's tracks (from its cache) for `model`. On the 8-clip sample no genre
- * has a track in every split, so there every track is used in all three splits: a smoke run of the code
- * path whose numbers mean nothing (the notebooks say so).
+ * The training data of the study's tracks (from its cache) for `model`. When some genre lacks a track in
+ * some split (the 8-clip sample: 1–2 tracks per genre), every track is used in all three splits: a smoke
+ * run of the code path whose numbers mean nothing (isSmokeRun; the notebooks say so).
  */
 export function studyTrainingData(cfg: StudyConfig, ds: FmaDataset, model: string): TrainingData {
-  /* eslint-disable @typescript-eslint/no-var-requires */
   const { openTrainingData, modelInputFor } = require("../train") as typeof import("../train");
   const input = modelInputFor({ model, modelOptions: undefined });
   const data = openTrainingData({ data: cfg.dataDir, cacheDir: studyCacheDir(cfg, ds) }, input);
   const wanted = new Set(studyTrackIds(cfg, ds));
   let tracks = data.tracks.filter((t) => wanted.has(t.trackId));
-  if (cfg.dataKind === "sample") tracks = tracks.flatMap((t) => SPLITS.map((split) => ({ ...t, split })));
+  if (!coversEverySplit(tracks)) tracks = tracks.flatMap((t) => SPLITS.map((split) => ({ ...t, split })));
   return { ...data, tracks };
+}
+
+/** Whether every genre of `tracks` has a track in each split (else training cannot run: smoke mode). */
+export function coversEverySplit(tracks: ReadonlyArray<{ split: Split; genre: string }>): boolean {
+  const genres = new Set(tracks.map((t) => t.genre));
+  return SPLITS.every((s) => {
+    const here = new Set(tracks.filter((t) => t.split === s).map((t) => t.genre));
+    return [...genres].every((g) => here.has(g));
+  });
+}
+
+/** True when the study's selection cannot be trained on honestly (the sample): see studyTrainingData. */
+export function isSmokeRun(cfg: StudyConfig, ds: FmaDataset): boolean {
+  const ids = studyTrackIds(cfg, ds);
+  const tracks = ids.map((id) => ds.tracks.byId(id)!).map((r) => ({ split: r.split as Split, genre: r.genreTop as string }));
+  return !coversEverySplit(tracks);
 }
 
 /** The run id the notebooks use for a model: study-<data kind>-<sizes>-<model>. */
@@ -316,16 +333,18 @@ export async function trainStudyModel(
   opts: {
     overrides?: Partial<TrainConfigInput>;
     onEpoch?: (m: import("../train/runs").EpochMetrics) => void | Promise<void>;
+    onBatch?: (p: import("../train/train").BatchProgress) => void;
     log?: (line: string) => void;
   } = {},
 ): Promise<import("../train/train").RunRecord> {
-  const { trainModel } = await import("../train");
+  const { trainModel } = require("../train") as typeof import("../train");
   const config = studyTrainConfig(cfg, model, opts.overrides);
   const dir = path.join(config.runsDir ?? cfg.runsDir, config.runId!);
   if (fs.existsSync(path.join(dir, "config.json"))) fs.rmSync(dir, { recursive: true, force: true });
   return trainModel(config, {
     data: studyTrainingData(cfg, ds, model),
     onEpoch: opts.onEpoch,
+    onBatch: opts.onBatch,
     log: opts.log ?? (() => undefined),
     progress: false,
   });
@@ -333,8 +352,7 @@ export async function trainStudyModel(
 
 /** The newest finished study run on this dataset (best model, evaluation, embeddings), or null. */
 export function latestStudyRun(cfg: StudyConfig, model?: string): LoadedRun | null {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const { listRuns } = require("../train/runs") as typeof import("../train/runs");
+    const { listRuns } = require("../train/runs") as typeof import("../train/runs");
   const runs = listRuns(cfg.runsDir).filter(
     (r) =>
       r.id.startsWith(`study-${cfg.dataKind}-`) &&
@@ -357,7 +375,7 @@ export async function ensureStudyRun(cfg: StudyConfig, ds: FmaDataset, log: (lin
   log(`no finished study run on this dataset: building the cache and training ${cfg.sizes.model} (${cfg.sizes.epochs} epochs)…`);
   await ensureStudyCache(cfg, ds);
   const record = await trainStudyModel(cfg, ds, cfg.sizes.model);
-  const { loadRun } = await import("../train/runs");
+  const { loadRun } = require("../train/runs") as typeof import("../train/runs");
   return loadRun(record.dir);
 }
 
@@ -372,7 +390,7 @@ export async function audioExcerptHtml(
   sampleRate: number,
   opts: { startS?: number; seconds?: number; caption?: string } = {},
 ): Promise<string> {
-  const { encodeMp3 } = await import("../data/synth/mp3");
+  const { encodeMp3 } = require("../data/synth/mp3") as typeof import("../data/synth/mp3");
   const start = Math.max(0, Math.min(pcm.length, Math.round((opts.startS ?? 0) * sampleRate)));
   const end = Math.min(pcm.length, start + Math.round((opts.seconds ?? 5) * sampleRate));
   const excerpt = pcm.slice(start, end);
@@ -414,4 +432,19 @@ export function mostSalientWindow(map: ArrayLike<number>, nMels: number, nFrames
     }
   }
   return { startFrame: bestStart, share: total > 0 ? best / total : 0 };
+}
+
+/** Frames `start … start+frames` of a row-major nMels × nFrames spectrogram (for smaller pictures). */
+export function cropSpectrogram(
+  spec: { data: ArrayLike<number>; nMels: number; nFrames: number },
+  start: number,
+  frames: number,
+): { data: Float32Array; nMels: number; nFrames: number } {
+  const s = Math.max(0, Math.min(spec.nFrames - 1, Math.floor(start)));
+  const n = Math.max(1, Math.min(spec.nFrames - s, Math.floor(frames)));
+  const data = new Float32Array(spec.nMels * n);
+  for (let m = 0; m < spec.nMels; m++) {
+    for (let t = 0; t < n; t++) data[m * n + t] = spec.data[m * spec.nFrames + s + t];
+  }
+  return { data, nMels: spec.nMels, nFrames: n };
 }
