@@ -18,6 +18,8 @@ import {
   synthSplitSizes as splitSizes,
   renderSynthClip as renderClip,
   synthPaths,
+  SYNTH_SUBGENRE_MODIFIERS,
+  SYNTH_GENRE_FAMILIES,
   type SynthClipJob as ClipJob,
 } from "../../src/data/synth";
 import { UsageError } from "../../src/util/errors";
@@ -28,13 +30,15 @@ const SEED = 7;
 let tmp: string;
 let dirA: string; // workers: 1
 let dirB: string; // workers: 2
+let threads: number[] = [];
 
 before(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-synth-"));
   dirA = path.join(tmp, "a");
   dirB = path.join(tmp, "b");
-  await generateSyntheticDataset(dirA, { tracks: TRACKS, duration: DURATION, seed: SEED, workers: 1, progress: false });
-  await generateSyntheticDataset(dirB, { tracks: TRACKS, duration: DURATION, seed: SEED, workers: 2, progress: false });
+  const a = await generateSyntheticDataset(dirA, { tracks: TRACKS, duration: DURATION, seed: SEED, workers: 1, progress: false });
+  const b = await generateSyntheticDataset(dirB, { tracks: TRACKS, duration: DURATION, seed: SEED, workers: 2, progress: false });
+  threads = [a.threads, b.threads];
 });
 
 after(() => {
@@ -72,6 +76,18 @@ test("tracks.csv has exactly the header of FMA's tracks.csv (../shared/fma-sampl
 test("genres.csv is FMA's real file (sha1 from fma_metadata's checksums)", () => {
   assert.equal(sha1(synthPaths(dirA).genresCsv), "d2f3a75be03441d324ef9815d23bad33d149c831");
   assert.equal(loadGenres(synthPaths(dirA).genresCsv).size, 163);
+});
+
+test("every subgenre modifier names a real subgenre of an fma_small top genre", () => {
+  const tree = loadGenres(synthPaths(dirA).genresCsv);
+  const tops = new Set(FMA_SMALL_GENRES.map((g) => tree.rootByTitle(g)!.id));
+  const titles = new Map(tree.genres.map((g) => [g.title, g]));
+  for (const title of Object.keys(SYNTH_SUBGENRE_MODIFIERS)) {
+    const g = titles.get(title);
+    assert.ok(g, `"${title}" is not in genres.csv`);
+    assert.ok(tops.has(g.topLevel) && g.parent !== null, `"${title}" is not a subgenre of an fma_small genre`);
+  }
+  assert.deepEqual(Object.keys(SYNTH_GENRE_FAMILIES).sort(), [...FMA_SMALL_GENRES].sort());
 });
 
 test("the real loaders open it: 8 balanced top genres, subset small, clips where audioPath says", () => {
@@ -159,6 +175,7 @@ test("genres are real subgenres of genre_top; genres_all adds every ancestor", (
 });
 
 test("same seed → byte-identical files with 1 or 2 workers; another seed → different", async () => {
+  assert.deepEqual(threads, [1, 2], "dirB must really have been rendered by 2 worker threads");
   const filesA = listFiles(dirA);
   assert.deepEqual(listFiles(dirB), filesA);
   assert.equal(filesA.filter((f) => f.endsWith(".mp3")).length, TRACKS);

@@ -65,6 +65,8 @@ export interface SynthResult {
   clipsSkipped: number;
   bytesWritten: number;
   seconds: number;
+  /** Threads that rendered: the worker count, or 1 when rendered in this thread. */
+  threads: number;
 }
 
 /** What synth.json records; the first fields identify the dataset (a resume must match them). */
@@ -227,7 +229,7 @@ export async function generateSyntheticDataset(dir: string, opts: SynthOptions =
   const skipped = tracks.length - todo.length;
   const bar = new ProgressBar({ total: tracks.length, label: "synth clips", unit: "clips", initial: skipped, silent: !o.progress });
   let bytesWritten = 0;
-  await runJobs(
+  const threads = await runJobs(
     todo.map((t) => ({ job: jobFor(o, t), target: audioPath(p.audioDir, t.trackId) })),
     Math.min(o.workers, Math.max(1, todo.length)),
     (bytes) => {
@@ -244,6 +246,7 @@ export async function generateSyntheticDataset(dir: string, opts: SynthOptions =
     clipsSkipped: skipped,
     bytesWritten,
     seconds: (Date.now() - started) / 1000,
+    threads,
   };
 }
 
@@ -273,7 +276,8 @@ export async function ensureSyntheticDataset(dir: string, opts: SynthOptions = {
 
 interface Task extends WorkerRequest {}
 
-async function runJobs(tasks: Task[], workers: number, onDone: (bytes: number) => void): Promise<void> {
+/** Renders every task; resolves to the number of threads used. */
+async function runJobs(tasks: Task[], workers: number, onDone: (bytes: number) => void): Promise<number> {
   let remaining = tasks;
   if (workers > 1 && tasks.length > 1) {
     const done = new Set<Task>();
@@ -282,7 +286,7 @@ async function runJobs(tasks: Task[], workers: number, onDone: (bytes: number) =
         done.add(task);
         onDone(bytes);
       });
-      return;
+      return workers;
     } catch (err) {
       if (!(err instanceof WorkerStartError)) throw err;
       // No worker could start (e.g. an unusual loader): render here instead, same bytes.
@@ -295,6 +299,7 @@ async function runJobs(tasks: Task[], workers: number, onDone: (bytes: number) =
     writeFileAtomic(t.target, bytes);
     onDone(bytes.length);
   }
+  return 1;
 }
 
 class WorkerStartError extends Error {}
