@@ -8,3 +8,4 @@ export * from "./dataset";
 export * from "./archives";
 export * from "./download";
 export * from "./unzip";
+export * from "./synth";
