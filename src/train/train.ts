@@ -107,14 +107,7 @@ interface CheckpointState {
   metrics: EpochMetrics[];
 }
 
-interface LoopState {
-  epoch: number;
-  lr: number;
-  bestValLoss: number;
-  bestEpoch: number | null;
-  sinceBest: number;
-  plateauWait: number;
-  stopped: boolean;
+interface LoopState extends ScheduleState {
   metrics: EpochMetrics[];
 }
 
@@ -292,6 +285,49 @@ function writeMetrics(runDir: string, metrics: EpochMetrics[]): void {
 
 function countParams(model: tf.LayersModel): number {
   return model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1), 0);
+}
+
+/** The epoch-to-epoch schedule state (saved in checkpoints). */
+export interface ScheduleState {
+  epoch: number;
+  lr: number;
+  bestValLoss: number;
+  bestEpoch: number | null;
+  sinceBest: number;
+  plateauWait: number;
+  stopped: boolean;
+}
+
+/**
+ * After epoch `state.epoch`: a lower validation loss than ever is an improvement (new best, counters
+ * reset); otherwise ReduceLROnPlateau multiplies lr by `factor` (not below minLr) once `patience`
+ * epochs passed without improvement since the last improvement or lr change, and early stopping
+ * stops after `earlyStopping.patience` epochs without improvement. Updates `state` in place.
+ */
+export function scheduleAfterEpoch(
+  state: ScheduleState,
+  valLoss: number,
+  config: Pick<TrainConfig, "reduceLrOnPlateau" | "earlyStopping">,
+): { improved: boolean; lrChange: [number, number] | null } {
+  if (valLoss < state.bestValLoss) {
+    state.bestValLoss = valLoss;
+    state.bestEpoch = state.epoch;
+    state.sinceBest = 0;
+    state.plateauWait = 0;
+    return { improved: true, lrChange: null };
+  }
+  state.sinceBest++;
+  state.plateauWait++;
+  let lrChange: [number, number] | null = null;
+  const p = config.reduceLrOnPlateau;
+  if (p.patience > 0 && state.plateauWait >= p.patience && state.lr > p.minLr) {
+    const next = Math.max(p.minLr, state.lr * p.factor);
+    lrChange = [state.lr, next];
+    state.lr = next;
+    state.plateauWait = 0;
+  }
+  if (config.earlyStopping.patience > 0 && state.sinceBest >= config.earlyStopping.patience) state.stopped = true;
+  return { improved: false, lrChange };
 }
 
 /** Everything prepared before the first step; building it runs every check that can reject a run. */
@@ -536,27 +572,12 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
       loop.metrics.push(metrics);
       loop.epoch = epoch;
 
-      if (valLoss < loop.bestValLoss) {
-        loop.bestValLoss = valLoss;
-        loop.bestEpoch = epoch;
-        loop.sinceBest = 0;
-        loop.plateauWait = 0;
+      const step = scheduleAfterEpoch(loop, valLoss, config);
+      if (step.improved) {
         await saveModel(model, path.join(runDir, RUN_FILES.best), { run: runId, epoch, val_loss: valLoss, val_acc: valAcc, classes });
-      } else {
-        loop.sinceBest++;
-        loop.plateauWait++;
-        const p = config.reduceLrOnPlateau;
-        if (p.patience > 0 && loop.plateauWait >= p.patience && loop.lr > p.minLr) {
-          const next = Math.max(p.minLr, loop.lr * p.factor);
-          log(`epoch ${epoch}: no val-loss improvement for ${loop.plateauWait} epochs; lr ${loop.lr} → ${next}`);
-          loop.lr = next;
-          loop.plateauWait = 0;
-        }
-        if (config.earlyStopping.patience > 0 && loop.sinceBest >= config.earlyStopping.patience) {
-          log(`epoch ${epoch}: early stop (no val-loss improvement for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
-          loop.stopped = true;
-        }
       }
+      if (step.lrChange) log(`epoch ${epoch}: no val-loss improvement for ${config.reduceLrOnPlateau.patience} epochs; lr ${step.lrChange[0]} → ${step.lrChange[1]}`);
+      if (loop.stopped) log(`epoch ${epoch}: early stop (no val-loss improvement for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
       await writeCheckpoint(runDir, model, optimizer, {
         format: "fmalab-checkpoint",
         version: 1,

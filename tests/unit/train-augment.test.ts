@@ -15,7 +15,8 @@ import {
   specAugment,
   NO_AUGMENTATION,
 } from "../../src/train/augment";
-import { chooseClasses, limitTracksPerSplit, balancedClassWeights, checkSplitCoverage, type LabelledTrack } from "../../src/train/examples";
+import { chooseClasses, limitTracksPerSplit, balancedClassWeights, checkSplitCoverage, featureNormalisation, makeInputBuilder, type LabelledTrack } from "../../src/train/examples";
+import { scheduleAfterEpoch, type ScheduleState } from "../../src/train/train";
 import { resolveTrainConfig, resumeConflicts } from "../../src/train/config";
 
 // 2 mels × 5 frames, dB: row 0 = [-80, -60, -40, -20, 0], row 1 = [0, -20, -40, -60, -80]
@@ -128,4 +129,42 @@ test("config: defaults, range checks, resume conflicts", () => {
   assert.ok(conflicts.some((l) => l.startsWith("seed:")));
   assert.ok(conflicts.some((l) => l.startsWith("augment:")));
   assert.ok(!conflicts.some((l) => l.startsWith("epochs")));
+});
+
+test("ReduceLROnPlateau and early stopping, epoch by epoch", () => {
+  const cfg = { reduceLrOnPlateau: { factor: 0.5, patience: 2, minLr: 0.2 }, earlyStopping: { patience: 3 } };
+  const s: ScheduleState = { epoch: 0, lr: 1, bestValLoss: Infinity, bestEpoch: null, sinceBest: 0, plateauWait: 0, stopped: false };
+  const trace: string[] = [];
+  // val losses: 1.0 (best), 0.9 (best), 0.95, 0.97 (2nd without improvement → lr 0.5), 0.8 (best), 0.85, 0.86 (lr 0.25), 0.9 (3rd → stop)
+  for (const v of [1.0, 0.9, 0.95, 0.97, 0.8, 0.85, 0.86, 0.9]) {
+    s.epoch++;
+    const r = scheduleAfterEpoch(s, v, cfg);
+    trace.push(`${s.epoch}:${r.improved ? "best" : "-"}:${s.lr}:${s.stopped ? "stop" : ""}`);
+  }
+  assert.deepEqual(trace, ["1:best:1:", "2:best:1:", "3:-:1:", "4:-:0.5:", "5:best:0.5:", "6:-:0.5:", "7:-:0.25:", "8:-:0.25:stop"]);
+  assert.equal(s.bestEpoch, 5);
+  // minLr floor: 0.25 × 0.5 = 0.125 → 0.2; at the floor the lr stays.
+  const t: ScheduleState = { ...s, stopped: false, plateauWait: 1, sinceBest: 0 };
+  scheduleAfterEpoch(t, 2, { ...cfg, earlyStopping: { patience: 0 } });
+  assert.equal(t.lr, 0.2);
+  t.plateauWait = 5;
+  assert.equal(scheduleAfterEpoch(t, 2, { ...cfg, earlyStopping: { patience: 0 } }).lrChange, null);
+  assert.equal(t.stopped, false);
+});
+
+test("input builders: seed-image scales 0–255 to 0–1 (whole clip, 1 crop); features are standardised", () => {
+  const spec = { data: new Float32Array(4 * 10).fill(-40), nMels: 4, nFrames: 10 };
+  const reader = { spectrogram: () => spec, features: () => Float32Array.from([2, 10]) };
+  const image = makeInputBuilder({ kind: "seed-image", height: 2, width: 2, channels: 3 }, reader, {}, () => ({ data: new Float32Array(12).fill(51) }));
+  const crops = image.evaluationExamples(1, 5);
+  assert.equal(crops.length, 1);
+  assert.ok(crops[0].every((v) => Math.abs(v - 0.2) < 1e-7));
+  const feats = makeInputBuilder({ kind: "features", height: 1, width: 2, channels: 1 }, reader, { featureMean: [1, 20], featureStd: [0.5, 5] });
+  assert.deepEqual(Array.from(feats.evaluationExamples(1, 3)[0]), [2, -2]); // (2−1)/0.5, (10−20)/5
+  const norm = featureNormalisation({ ...reader, features: (id: number) => Float32Array.from(id === 1 ? [1, 5] : [3, 5]) }, [1, 2]);
+  assert.deepEqual(norm, { featureMean: [2, 5], featureStd: [1, 1] }); // second dimension constant → std 1
+  const logmel = makeInputBuilder({ kind: "logmel", height: 4, width: 6, channels: 1 }, reader, {});
+  assert.equal(logmel.evaluationExamples(1, 3).length, 3);
+  assert.ok(logmel.evaluationExamples(1, 1)[0].every((v) => v === 0.5));
+  assert.throws(() => makeInputBuilder({ kind: "logmel", height: 8, width: 6, channels: 1 }, reader, {}).evaluationExamples(1, 1), /4 mel bands but the model expects 8/);
 });

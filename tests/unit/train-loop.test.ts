@@ -176,3 +176,18 @@ test("resume refuses a different model, a damaged checkpoint, and a run id that 
   fs.writeFileSync(path.join(runsDir, "fixture-run", "checkpoint", "state.json"), '{"hello": 1}');
   await assert.rejects(trainModel(fixtureConfig(runsDir, { epochs: 2 }), { ...quiet, data: fixtureData(), resume: true }), /not an fmalab checkpoint/);
 });
+
+test("a features model (feat_logreg) trains on standardised summary features stored with the run", async () => {
+  const runsDir = tmpRuns();
+  const record = await trainModel(
+    fixtureConfig(runsDir, { model: "feat_logreg", modelOptions: undefined, epochs: 8, lr: 0.1, augment: {}, evalCrops: 1 }),
+    { ...quiet, data: fixtureData() },
+  );
+  const run = loadRun(record.dir);
+  assert.equal(run.config.model.input.kind, "features");
+  assert.equal(run.config.model.input.width, 6);
+  assert.equal(run.config.inputNorm.featureMean?.length, 6);
+  // Feature j = genre index + noise: 3 genres → accuracy well above 1/3.
+  assert.ok(record.evaluation!.trackLevel.accuracy >= 0.75, `accuracy ${record.evaluation!.trackLevel.accuracy}`);
+  assert.equal(readEmbeddings(record.dir).dim, 6); // feat_logreg's "penultimate layer" is its input
+});
