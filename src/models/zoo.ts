@@ -18,12 +18,28 @@ const features = { kind: "features" as const, height: 1, width: DEFAULT_FEATURE_
 
 export const DEFAULT_MODEL = "mel_cnn4_128";
 
+/** Wrap a builder so an input too small for the architecture fails clearly instead of inside a kernel. */
+function checked(name: string, build: (opts?: ModelBuildOptions) => tf.LayersModel): (opts?: ModelBuildOptions) => tf.LayersModel {
+  return (opts: ModelBuildOptions = {}) => {
+    const model = build(opts);
+    for (const layer of model.layers) {
+      const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as Array<Array<number | null>>;
+      if (shapes.some((shape) => shape.some((d) => d === 0))) {
+        const input = model.inputs[0].shape.slice(1).join("×");
+        model.dispose();
+        throw new Error(`${name}: input ${input} is too small for this architecture (layer '${layer.name}' would have an empty output)`);
+      }
+    }
+    return model;
+  };
+}
+
 export const MODEL_ZOO: Record<string, ModelSpec> = {
   seed_convnet: {
     name: "seed_convnet",
     description: "Seed ConvNet: 2×[conv5×5 → BN → ReLU → maxpool → dropout .25] (32, 64), dense on 56·56·64",
     input: seedImage,
-    build: buildSeedConvNet,
+    build: checked("seed_convnet", buildSeedConvNet),
     paramsNote: "≈1.66 M at 224×224×3, 8 classes (dense 200704×8 dominates)",
     penultimateLayer: "flatten",
     lastConvLayer: "block2_relu",
@@ -32,7 +48,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "seed_musicgenrecnn",
     description: "Seed MusicGenreCNN: conv3×3 32/64/128 each ReLU + maxpool, dense 512, dropout .5",
     input: seedImage,
-    build: buildSeedMusicGenreCnn,
+    build: checked("seed_musicgenrecnn", buildSeedMusicGenreCnn),
     paramsNote: "≈51.5 M at 224×224×3 (dense 100352×512)",
     penultimateLayer: "fc1",
     lastConvLayer: "block3_relu",
@@ -41,7 +57,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "seed_improved",
     description: "Seed ImprovedMusicGenreCNN: 4×[conv3×3 → BN → ReLU → maxpool] 32–256 → 14×14, dropout .5, dense 512",
     input: seedImage,
-    build: buildSeedImproved,
+    build: checked("seed_improved", buildSeedImproved),
     paramsNote: "≈26.1 M at 224×224×3 (dense 50176×512)",
     penultimateLayer: "fc1",
     lastConvLayer: "block4_relu",
@@ -50,7 +66,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "seed_convnet_improv",
     description: "Seed ConvNetIMPROV: 3×[conv3×3 → BN → ReLU → maxpool → dropout .25] (32, 64, 128; counts assumed), dense 1024",
     input: seedImage,
-    build: buildSeedConvNetImprov,
+    build: checked("seed_convnet_improv", buildSeedConvNetImprov),
     paramsNote: "≈102.9 M at 224×224×3 (dense 100352×1024)",
     penultimateLayer: "fc1",
     lastConvLayer: "block3_relu",
@@ -60,7 +76,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     description:
       "Seed ImprovedMusicGenreCNNv2: 6×[conv3×3 → BN → LeakyReLU] 32→1024 with 1×1 conv+BN shortcuts, pools → 7×7×1024, dense 2048/1024",
     input: seedImage,
-    build: buildSeedImprovedV2,
+    build: checked("seed_improved_v2", buildSeedImprovedV2),
     paramsNote: "≈112 M at 224×224×3 (dense 50176×2048 = 102.8 M)",
     penultimateLayer: "fc2",
     lastConvLayer: "block6_add",
@@ -69,7 +85,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "resnet50",
     description: "ResNet50 from scratch (Keras layout); loadResNet50Weights() reads local converted weights, never downloads",
     input: seedImage,
-    build: buildResNet50,
+    build: checked("resnet50", buildResNet50),
     paramsNote: "23,604,104 for 8 classes (23,587,712 backbone incl. BN statistics + 16,392 head)",
     penultimateLayer: "avg_pool",
     lastConvLayer: "conv5_block3_out",
@@ -78,7 +94,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "mel_cnn4_128",
     description: "Default: 4×[conv3×3 (32, 64, 128, 128) → BN → ReLU → maxpool], GAP, dropout .3, dense — on 128×128 log-mel",
     input: logmel,
-    build: buildMelCnn4,
+    build: checked("mel_cnn4_128", buildMelCnn4),
     paramsNote: "242,344 (convs without bias; BN incl. moving statistics)",
     penultimateLayer: "gap",
     lastConvLayer: "block4_relu",
@@ -87,7 +103,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "shortchunk_cnn",
     description: "Short-chunk CNN (after Won et al. 2020), 7 conv blocks, narrowed to 32–128 channels, on ≈3 s (128-frame) crops",
     input: logmel,
-    build: buildShortChunkCnn,
+    build: checked("shortchunk_cnn", buildShortChunkCnn),
     paramsNote: "232,104",
     penultimateLayer: "fc1_relu",
     lastConvLayer: "block7_relu",
@@ -96,7 +112,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "timeconv1d",
     description: "1-D convolutions over time with mel bands as channels, 3 blocks (64, 128, 128), avg+max pooling over time",
     input: logmel,
-    build: buildTimeConv1d,
+    build: checked("timeconv1d", buildTimeConv1d),
     paramsNote: "167,176",
     penultimateLayer: "pooled",
     lastConvLayer: "block3_relu",
@@ -105,7 +121,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "crnn",
     description: "CRNN: 3 conv blocks (32, 64, 64) then a GRU(64) over time on the log-mel (after Choi et al. 2017, narrowed)",
     input: logmel,
-    build: buildCrnn,
+    build: checked("crnn", buildCrnn),
     paramsNote: "265,832",
     penultimateLayer: "gru",
     lastConvLayer: "block3_relu",
@@ -114,7 +130,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "probe_3conv_128",
     description: "Small probe: conv3×3 16 → pool → 32 → pool → 64, GAP, dense",
     input: logmel,
-    build: buildProbe3Conv,
+    build: checked("probe_3conv_128", buildProbe3Conv),
     paramsNote: "23,816",
     penultimateLayer: "gap",
     lastConvLayer: "block3_relu",
@@ -123,7 +139,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "feat_logreg",
     description: "Logistic regression (one dense softmax) on the standardised meyda feature vector (dim = inputDim)",
     input: features,
-    build: buildFeatLogReg,
+    build: checked("feat_logreg", buildFeatLogReg),
     paramsNote: "(dim + 1) × classes",
     penultimateLayer: "input",
     lastConvLayer: null,
@@ -132,7 +148,7 @@ export const MODEL_ZOO: Record<string, ModelSpec> = {
     name: "feat_mlp",
     description: "MLP on the feature vector: dense 256 → dropout .3 → dense 128 → dropout .3 → softmax",
     input: features,
-    build: buildFeatMlp,
+    build: checked("feat_mlp", buildFeatMlp),
     paramsNote: "(dim+1)·256 + 257·128 + 129·classes",
     penultimateLayer: "hidden2",
     lastConvLayer: null,

@@ -170,3 +170,21 @@ for (const [pool, stride, pad, shape] of [
     assert.ok(err < TOL, `relative max error ${err}`);
   });
 }
+
+test("training steps on wasm leak no tensor buffers (our kernels free their intermediates)", async () => {
+  await tf.setBackend("wasm");
+  const { createModel } = await import("../../src/models");
+  const model = createModel("mel_cnn4_128", { seed: 2, width: 0.25, inputShape: [16, 16, 1] });
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const x = tf.tensor(randomArray(2 * 16 * 16, 5), [2, 16, 16, 1]);
+  const y = tf.oneHot(tf.tensor1d([0, 3], "int32"), 8).toFloat();
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  await model.trainOnBatch(x, y);
+  const buffersAfterFirst = backend.numDataIds();
+  const tensorsAfterFirst = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) await model.trainOnBatch(x, y);
+  assert.equal(tf.memory().numTensors, tensorsAfterFirst);
+  assert.equal(backend.numDataIds(), buffersAfterFirst);
+  model.dispose();
+  tf.dispose([x, y]);
+});

@@ -137,3 +137,10 @@ test("mel_cnn4_128 parameter count matches its definition", () => {
   assert.deepEqual(model.outputs[0].shape, [null, 8]);
   model.dispose();
 });
+
+test("an input too small for the architecture is rejected at build time with the layer named", () => {
+  assert.throws(
+    () => createModel("mel_cnn4_128", { seed: 1, inputShape: [16, 12, 1] }),
+    (err: Error) => /mel_cnn4_128: input 16×12×1 is too small .*block4_pool/.test(err.message),
+  );
+});

@@ -21,6 +21,13 @@ interface ConvGradAttrs {
   dilations?: number | [number, number];
 }
 
+/** A zero-filled float32 output (for degenerate, empty operands). */
+function zeros(backend: BackendWasm, shape: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(shape, "float32");
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  return out;
+}
+
 function assertNhwc(kernel: string, dataFormat: string): void {
   if (dataFormat !== "NHWC") throw new Error(`${kernel} on wasm supports NHWC only (got ${dataFormat})`);
 }
@@ -51,6 +58,7 @@ export function conv2DBackpropFilterWasm(args: {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as ConvGradAttrs & { filterShape: number[] };
   assertNhwc("Conv2DBackpropFilter", attrs.dataFormat);
+  if (x.shape.includes(0) || dy.shape.includes(0)) return zeros(backend, attrs.filterShape);
   const info = forwardConvInfo(x.shape, attrs.filterShape, attrs);
   const { filterHeight: kH, filterWidth: kW, strideHeight: sH, strideWidth: sW, outHeight: oH, outWidth: oW } = info;
   const [, H, W] = x.shape;
@@ -102,6 +110,7 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | null) {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const attrs = args.attrs as unknown as ConvGradAttrs & { inputShape: number[] };
     assertNhwc("Conv2DBackpropInput", attrs.dataFormat);
+    if (attrs.inputShape.includes(0) || dy.shape.includes(0)) return zeros(backend, attrs.inputShape);
     const info = forwardConvInfo(attrs.inputShape, filter.shape, attrs);
     const { filterHeight: kH, filterWidth: kW, strideHeight: sH, strideWidth: sW, outHeight: oH, outWidth: oW } = info;
     const [, H, W] = attrs.inputShape;

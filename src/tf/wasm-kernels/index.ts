@@ -17,7 +17,12 @@ const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 /** The kernels this module adds or replaces on wasm. */
 export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity"] as const;
 
-/** Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises). */
+/**
+ * Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises).
+ * FMALAB_WASM_KERNELS=minimal registers only Conv2DBackpropFilter (which wasm lacks, so training needs it,
+ * here in its fast form) and keeps every package kernel and tfjs-core's BN gradient: for before/after
+ * benchmarks and for ruling our kernels out when debugging.
+ */
 export function registerWasmTrainingKernels(): void {
   const g = globalThis as unknown as Record<symbol, boolean>;
   if (g[MARK]) return;
@@ -25,13 +30,13 @@ export function registerWasmTrainingKernels(): void {
 
   if (tf.getKernel("Conv2DBackpropFilter", "wasm")) tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
   tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilterWasm as tf.KernelFunc });
+  if (process.env.FMALAB_WASM_KERNELS === "minimal") return;
 
   replaceKernel("Conv2DBackpropInput", (original) => makeConv2DBackpropInputWasm(original));
   replaceKernel("Sum", (original) => makeReduceWasm("Sum", original));
   replaceKernel("Mean", (original) => makeReduceWasm("Mean", original));
   replaceKernel("MaxPoolGrad", () => maxPoolGradWasm);
   replaceKernel("Identity", (original) => makeIdentityWasm(original));
-
   tf.registerGradient(fusedBatchNormGradConfig);
 }
 

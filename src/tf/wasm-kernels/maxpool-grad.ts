@@ -21,6 +21,7 @@ export function maxPoolGradWasm(args: { inputs: tf.NamedTensorInfoMap; backend: 
   const pl = info.padInfo.left;
 
   const out = backend.makeOutput(input.shape, "float32");
+  if (input.shape.includes(0)) return out;
   // Views after allocating (allocation may grow the heap and detach older views).
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   const x = backend.typedArrayFromHeap(input) as Float32Array;

@@ -30,7 +30,7 @@ export function makeReduceWasm(kind: "Sum" | "Mean", fallback: KernelFunc | null
     const backend = args.backend as BackendWasm;
     const x = args.inputs.x as tf.TensorInfo;
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
-    const plan = x.dtype === "float32" ? contiguousReduction(x.shape, axis) : null;
+    const plan = x.dtype === "float32" && !x.shape.includes(0) ? contiguousReduction(x.shape, axis) : null;
     if (!plan) {
       if (!fallback) throw new Error(`${kind}: no wasm kernel for this reduction`);
       const out = fallback(args);
