@@ -185,7 +185,7 @@ export async function run(argv: string[]): Promise<unknown> {
         results.push({ ...twin, model: name, note: `${bm.note ?? ""}; same network and batch as ${twin.model}: measured once`.replace(/^; /, "") });
         continue;
       }
-      process.stderr.write(`[bench train] ${backend} ${name} (batch ${bm.batch})\n`);
+      process.stderr.write(`[bench train] ${backend} ${name} (batch ${backend === "wasm" && bm.wasmBatch ? bm.wasmBatch : bm.batch})\n`);
       const childSteps = backend === "cpu" ? Math.min(steps, 1) : steps;
       const runChild = (batch: number) =>
         spawnSync(

@@ -188,3 +188,19 @@ test("training steps on wasm leak no tensor buffers (our kernels free their inte
   model.dispose();
   tf.dispose([x, y]);
 });
+
+test("Identity and same-dtype Cast on wasm share the buffer; values and dtypes are right; other casts convert", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.tensor([1.5, -2.25, 3], [3]);
+  const id = tf.engine().runKernel("Identity", { x }) as tf.Tensor;
+  const same = tf.cast(x, "float32");
+  const toInt = tf.cast(x, "int32");
+  assert.deepEqual(Array.from(id.dataSync()), [1.5, -2.25, 3]);
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+  assert.equal(toInt.dtype, "int32");
+  assert.deepEqual(Array.from(toInt.dataSync()), [1, -2, 3]);
+  // Disposing the source keeps the shared copies readable (reference counted).
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+  tf.dispose([id, same, toInt]);
+});

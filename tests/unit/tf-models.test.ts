@@ -144,3 +144,28 @@ test("an input too small for the architecture is rejected at build time with the
     (err: Error) => /mel_cnn4_128: input 16×12×1 is too small .*block4_pool/.test(err.message),
   );
 });
+
+test("loadResNet50Weights copies weights by layer name from a local folder and never looks elsewhere", async () => {
+  const fs = await import("node:fs");
+  const os = await import("node:os");
+  const path = await import("node:path");
+  const { saveModel } = await import("../../src/tf");
+  const { loadResNet50Weights } = await import("../../src/models");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-resnet-"));
+  const opts = { width: 0.125, inputShape: [64, 64, 3] as [number, number, number] };
+  const source = createModel("resnet50", { ...opts, seed: 1 });
+  await saveModel(source, dir);
+  // A 3-class head: its classifier does not match the file and keeps its own initial weights.
+  const target = createModel("resnet50", { ...opts, seed: 2, numClasses: 3 });
+  const headBefore = target.getLayer("classifier").getWeights()[0].dataSync().slice();
+  const set = loadResNet50Weights(target, dir);
+  assert.ok(set.includes("conv1_conv") && set.includes("conv5_block3_3_bn") && !set.includes("classifier"));
+  const a = source.getLayer("conv4_block2_2_conv").getWeights()[0].dataSync();
+  const b = target.getLayer("conv4_block2_2_conv").getWeights()[0].dataSync();
+  assert.deepEqual(Array.from(b), Array.from(a));
+  assert.deepEqual(Array.from(target.getLayer("classifier").getWeights()[0].dataSync()), Array.from(headBefore));
+  assert.throws(() => loadResNet50Weights(target, path.join(dir, "missing")), /no model\.json .*never downloads/);
+  source.dispose();
+  target.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});

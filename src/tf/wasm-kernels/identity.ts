@@ -20,3 +20,19 @@ export function makeIdentityWasm(fallback: KernelFunc | null) {
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }
+
+/** Cast to the dtype the tensor already has (tfjs-core's ReLU gradient casts step(x) to float32): share, like Identity. */
+export function makeCastWasm(fallback: KernelFunc | null) {
+  return function castWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+    const backend = args.backend as BackendWasm;
+    const x = args.inputs.x as tf.TensorInfo;
+    const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
+    if (dtype !== x.dtype || x.dtype === "string" || !fallback) {
+      if (!fallback) throw new Error("Cast: no wasm kernel");
+      const out = fallback(args);
+      return Array.isArray(out) ? out[0] : out;
+    }
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+}

@@ -4,18 +4,18 @@ import { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-
 import { fusedBatchNormGradConfig } from "./batchnorm-grad";
 import { makeReduceWasm } from "./reduce";
 import { maxPoolGradWasm } from "./maxpool-grad";
-import { makeIdentityWasm } from "./identity";
+import { makeCastWasm, makeIdentityWasm } from "./identity";
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
 export { makeReduceWasm, contiguousReduction } from "./reduce";
 export { maxPoolGradWasm } from "./maxpool-grad";
-export { makeIdentityWasm } from "./identity";
+export { makeCastWasm, makeIdentityWasm } from "./identity";
 
 const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 
 /** The kernels this module adds or replaces on wasm. */
-export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity"] as const;
+export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity", "Cast"] as const;
 
 /**
  * Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises).
@@ -37,6 +37,7 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel("Mean", (original) => makeReduceWasm("Mean", original));
   replaceKernel("MaxPoolGrad", () => maxPoolGradWasm);
   replaceKernel("Identity", (original) => makeIdentityWasm(original));
+  replaceKernel("Cast", (original) => makeCastWasm(original));
   tf.registerGradient(fusedBatchNormGradConfig);
 }
 
