@@ -1,5 +1,6 @@
 // Choosing the tfjs backend: tfjs-node (native TensorFlow) when it is installed, else the wasm backend
 // with our training kernels (src/tf/wasm-kernels), else the pure-JS cpu backend.
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmTrainingKernels } from "./wasm-kernels";
@@ -77,7 +78,8 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
         continue;
       }
       if (await tf.setBackend("tensorflow")) {
-        current = { backend: "tensorflow", threads: 0, note: "native TensorFlow via tfjs-node (threads managed by TF)" };
+        // TensorFlow's intra-op pool defaults to one thread per core.
+        current = { backend: "tensorflow", threads: os.cpus().length, note: "native TensorFlow via tfjs-node (TensorFlow's own thread pool, one thread per core)" };
         break;
       }
     } else if (name === "wasm") {

@@ -39,6 +39,8 @@ for (const batch of [1, 3])
 CASES.push({ x: [2, 9, 9, 3], k: [5, 5], cin: 3, cout: 4, stride: 1, pad: "same" });
 CASES.push({ x: [2, 9, 8, 3], k: [1, 1], cin: 3, cout: 4, stride: 2, pad: "same" });
 CASES.push({ x: [2, 9, 8, 3], k: [1, 1], cin: 3, cout: 4, stride: 1, pad: "valid" });
+CASES.push({ x: [3, 8, 7, 5], k: [1, 1], cin: 5, cout: 2, stride: 2, pad: "valid" });
+CASES.push({ x: [1, 7, 10, 2], k: [1, 1], cin: 2, cout: 3, stride: 3, pad: "same" });
 CASES.push({ x: [2, 11, 13, 3], k: [7, 7], cin: 3, cout: 4, stride: 2, pad: "valid" });
 
 function convOutShape(c: ConvCase): number[] {

@@ -8,7 +8,8 @@
 //   whose taps are s apart. Output rows = Hp − s·(oH−1); we pad the bottom so that equals kH exactly (or
 //   crop when the forward conv ignored trailing rows).
 // dX (stride 1) = conv2d(dY padded (kH−1−pt) top, flipped filter W'[a,b,o,c] = W[kH−1−a, kW−1−b, c, o]).
-//   Strides > 1 keep the package's own Conv2DBackpropInput (only ResNet's downsampling convs use them).
+//   1×1 convs with stride s (ResNet / seed-v2 downsampling shortcuts): dX is dY·Wᵀ (a 1×1 conv) placed on the
+//   stride grid, zeros elsewhere. Other strided convs keep the package's (slow, naive) Conv2DBackpropInput.
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { callKernel, disposeInfos, reshapeView, transposeInfo } from "./compose";
@@ -118,6 +119,7 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | null) {
     const left = kW - 1 - info.padInfo.left;
     const bottom = H + kH - 1 - oH - top;
     const right = W + kW - 1 - oW - left;
+    if (kH === 1 && kW === 1 && (sH !== 1 || sW !== 1)) return stridedPointwiseBackpropInput(backend, dy, filter, info);
     if (sH !== 1 || sW !== 1 || top < 0 || left < 0 || bottom < 0 || right < 0) {
       if (!fallback) throw new Error("Conv2DBackpropInput: no wasm kernel for strides > 1");
       const out = fallback(args);
@@ -145,4 +147,36 @@ export function makeConv2DBackpropInputWasm(fallback: KernelFunc | null) {
     disposeInfos(backend, filterT);
     return reshapeView(dx, attrs.inputShape);
   };
+}
+
+/** dX of a 1×1 conv with stride > 1: G = conv1×1(dY, Wᵀ) on XNNPACK, scattered onto every s-th pixel. */
+function stridedPointwiseBackpropInput(
+  backend: BackendWasm,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci, outHeight: oH, outWidth: oW, strideHeight: sH, strideWidth: sW } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const filterT = transposeInfo(backend, filter, [0, 1, 3, 2]); // [1, 1, Co, Ci]
+  const g = callKernel("Conv2D", backend, { x: dy, filter: filterT }, { strides: [1, 1], dilations: [1, 1], pad: "valid", dataFormat: "NHWC" });
+  disposeInfos(backend, filterT);
+  const out = backend.makeOutput([N, H, W, Ci], "float32");
+  const dx = backend.typedArrayFromHeap(out) as Float32Array;
+  const gv = backend.typedArrayFromHeap(g) as Float32Array;
+  dx.fill(0);
+  for (let n = 0; n < N; n++)
+    for (let i = 0; i < oH; i++) {
+      const r = i * sH - pt;
+      if (r < 0 || r >= H) continue;
+      for (let j = 0; j < oW; j++) {
+        const c = j * sW - pl;
+        if (c < 0 || c >= W) continue;
+        const src = ((n * oH + i) * oW + j) * Ci;
+        dx.set(gv.subarray(src, src + Ci), ((n * H + r) * W + c) * Ci);
+      }
+    }
+  disposeInfos(backend, g);
+  return out;
 }
