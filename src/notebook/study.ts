@@ -53,7 +53,7 @@ export interface StudyConfig {
   /** FMALAB_FULL=1: the full fma_small settings (the clearly marked cells run only then). */
   full: boolean;
   sizes: StudySizes;
-  /** Where caches, runs and figures go (project folders, git-ignored except figures/). */
+  /** Where caches, runs and figures go (project folders; figures of the 8-clip sample go to out/figures-sample). */
   cacheRoot: string;
   runsDir: string;
   figuresDir: string;
@@ -81,7 +81,7 @@ const QUICK: StudySizes = {
 
 const DEFAULT: StudySizes = {
   name: "default",
-  tracksPerGenre: { training: 16, validation: 4, test: 5 },
+  tracksPerGenre: { training: 10, validation: 3, test: 3 },
   cache: { clipSeconds: 30, resampleQuality: "best" },
   model: "mel_cnn4_128",
   modelOptions: { width: 0.5 },
@@ -156,7 +156,8 @@ export function studyConfig(env: NodeJS.ProcessEnv = process.env): StudyConfig {
     sizes: studySizes(full ? "full" : quick ? "quick" : "default"),
     cacheRoot: path.join(PROJECT_ROOT, "cache"),
     runsDir: path.join(PROJECT_ROOT, "runs"),
-    figuresDir: path.join(PROJECT_ROOT, "figures"),
+    // The report's figures/ come from the real or synthetic data; the sample's smoke run draws elsewhere.
+    figuresDir: dataKind === "sample" ? path.join(PROJECT_ROOT, "out", "figures-sample") : path.join(PROJECT_ROOT, "figures"),
     seed: 0,
   };
 }
@@ -350,7 +351,7 @@ export async function trainStudyModel(
   });
 }
 
-/** The newest finished study run on this dataset (best model, evaluation, embeddings), or null. */
+/** A finished study run on this dataset (best model, evaluation, embeddings): the main one, else the newest; or null. */
 export function latestStudyRun(cfg: StudyConfig, model?: string): LoadedRun | null {
     const { listRuns } = require("../train/runs") as typeof import("../train/runs");
   const runs = listRuns(cfg.runsDir).filter(
@@ -362,7 +363,9 @@ export function latestStudyRun(cfg: StudyConfig, model?: string): LoadedRun | nu
       r.evaluation !== null &&
       fs.existsSync(path.join(r.dir, "embeddings.json")),
   );
-  return runs.length ? runs[runs.length - 1] : null;
+  // The study's main run (notebook 03) when it is there, else the newest one.
+  const main = runs.find((r) => r.id === studyRunId(cfg, model ?? cfg.sizes.model));
+  return main ?? (runs.length ? runs[runs.length - 1] : null);
 }
 
 /** A finished study run to analyse: the newest one, else a quick one trained now (cache built first). */
