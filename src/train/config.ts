@@ -46,6 +46,14 @@ export interface TrainConfig {
   maxTracksPerSplit?: number;
   /** Evaluate the best model on the test split when training ends. */
   evaluateAtEnd: boolean;
+  /**
+   * Training examples (centre crops, a fixed spread over the training split) used after every epoch
+   * to recompute the batch-norm statistics exactly ("precise BN"); 0 = keep the running averages.
+   * Why: the running variance starts at 1 and forgets it by 0.9 per step, so after a few dozen steps
+   * it still overstates small activation variances several-fold and inference-mode predictions
+   * collapse to one class, although training-mode accuracy is fine.
+   */
+  bnRecalibration: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "model" | "data"> = {
@@ -63,6 +71,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "model" | "data"> = {
   evalCrops: 5,
   trainCropsPerTrack: 1,
   evaluateAtEnd: true,
+  bnRecalibration: 128,
 };
 
 export type TrainConfigInput = Partial<Omit<TrainConfig, "augment" | "reduceLrOnPlateau" | "earlyStopping">> & {
@@ -101,6 +110,9 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   positiveInt(config.evalCrops, "evalCrops");
   positiveInt(config.trainCropsPerTrack, "trainCropsPerTrack");
   if (config.maxTracksPerSplit !== undefined) positiveInt(config.maxTracksPerSplit, "maxTracksPerSplit");
+  if (!Number.isInteger(config.bnRecalibration) || config.bnRecalibration < 0) {
+    throw new UsageError(`training config: bnRecalibration must be an integer ≥ 0, got ${config.bnRecalibration}`);
+  }
   if (!(config.lr > 0)) throw new UsageError(`training config: lr must be > 0, got ${config.lr}`);
   nonNegative(config.weightDecay, "weightDecay");
   nonNegative(config.augment.mixupAlpha, "augment.mixupAlpha");
@@ -148,6 +160,7 @@ export const RESUME_FIXED_FIELDS = [
   "evalCrops",
   "trainCropsPerTrack",
   "maxTracksPerSplit",
+  "bnRecalibration",
 ] as const;
 
 /** Differences between a stored run config and a new one, as "field: stored → new" lines. */

@@ -142,6 +142,44 @@ function reseedDropout(model: tf.LayersModel, rng: Rng): void {
 }
 
 /**
+ * "Precise BN": recompute every BatchNormalization layer's moving mean and variance as the exact
+ * average of the batch statistics over `count` training examples (centre crops, spread evenly over
+ * `examples`), by running them through the model in training mode with momentum (k−1)/k on batch k.
+ * Deterministic (no Rng draws; dropout gets fixed seeds), so resume stays exact. Weights are untouched.
+ */
+export function recalibrateBatchNorm(
+  model: tf.LayersModel,
+  builder: InputBuilder,
+  examples: readonly Example[],
+  count: number,
+  batchSize: number,
+): number {
+  const bns = model.layers.filter((l) => l.getClassName() === "BatchNormalization") as unknown as Array<{ momentum: number }>;
+  const n = Math.min(count, examples.length);
+  if (bns.length === 0 || n === 0) return 0;
+  const shape = modelExampleShape(model);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const picks = Array.from({ length: n }, (_, i) => examples[Math.floor((i * examples.length) / n)]);
+  const saved = bns.map((l) => l.momentum);
+  const dropouts = model.layers.filter((l) => l.getClassName().includes("Dropout") && "rate" in l) as unknown as Array<{ seed: number }>;
+  try {
+    for (let start = 0, k = 1; start < n; start += batchSize, k++) {
+      const batch = picks.slice(start, start + batchSize);
+      const x = new Float32Array(batch.length * size);
+      batch.forEach((e, i) => x.set(builder.evaluationExamples(e.trackId, 1)[0], i * size));
+      for (const l of bns) l.momentum = (k - 1) / k;
+      dropouts.forEach((d, j) => (d.seed = 0x5eed + 7919 * k + j));
+      tf.tidy(() => {
+        model.apply(tf.tensor(x, [batch.length, ...shape]), { training: true });
+      });
+    }
+  } finally {
+    bns.forEach((l, i) => (l.momentum = saved[i]));
+  }
+  return n;
+}
+
+/**
  * Mean cross-entropy with soft labels y (one-hot or mixup) and optional class weights: each example's
  * weight is Σ_c y_c·w_c, and the loss is Σ wᵢ·ℓᵢ / Σ wᵢ (PyTorch's CrossEntropyLoss(weight=…)).
  */
@@ -557,6 +595,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
         bar.tick(1, { loss: lossSum / seen, acc: correct / seen });
         options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, acc: correct / seen });
       }
+      recalibrateBatchNorm(model, builder, examples.training, config.bnRecalibration, B);
       const val = predictTracks(model, builder, examples.validation, { crops: config.evalCrops, batchSize: B });
       const { loss: valLoss, acc: valAcc } = lossAndAccuracy(val.trackProbs, valLabels);
       const metrics: EpochMetrics = {

@@ -7,7 +7,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
-import { trainModel } from "../../src/train/train";
+import { trainModel, recalibrateBatchNorm } from "../../src/train/train";
+import { makeInputBuilder } from "../../src/train/examples";
+import { getModelSpec } from "../../src/models/zoo";
+import { initBackend } from "../../src/tf/backend";
 import { loadRun, listRuns, compareRuns, type EpochMetrics } from "../../src/train/runs";
 import { readNamedArrays } from "../../src/train/checkpoint";
 import { openTrainingData } from "../../src/train/sources";
@@ -190,4 +193,29 @@ test("a features model (feat_logreg) trains on standardised summary features sto
   // Feature j = genre index + noise: 3 genres → accuracy well above 1/3.
   assert.ok(record.evaluation!.trackLevel.accuracy >= 0.75, `accuracy ${record.evaluation!.trackLevel.accuracy}`);
   assert.equal(readEmbeddings(record.dir).dim, 6); // feat_logreg's "penultimate layer" is its input
+});
+
+test("precise BN: recalibration sets moving mean/variance to the average of the batch moments", async () => {
+  await initBackend({ backend: "cpu", log: false });
+  const model = getModelSpec("mel_cnn4_128").build({ numClasses: 3, seed: 1, width: 0.125, inputShape: [16, 16, 1] });
+  const data = fixtureData();
+  const builder = makeInputBuilder({ kind: "logmel", height: 16, width: 16, channels: 1 }, data.reader, {});
+  const examples = data.tracks.filter((t) => t.split === "training").map((t) => ({ trackId: t.trackId, label: 0 }));
+  // 24 training examples, count 12 → picks 0, 2, 4, … 22; batches of 6 → two batches.
+  assert.equal(recalibrateBatchNorm(model, builder, examples, 12, 6), 12);
+  const picks = Array.from({ length: 12 }, (_, i) => examples[2 * i]);
+  const conv = tf.model({ inputs: model.inputs, outputs: model.getLayer("block1_conv").output as tf.SymbolicTensor });
+  const moments = [0, 6].map((s) =>
+    tf.tidy(() => {
+      const x = tf.tensor(Float32Array.from(picks.slice(s, s + 6).flatMap((e) => Array.from(builder.evaluationExamples(e.trackId, 1)[0]))), [6, 16, 16, 1]);
+      const m = tf.moments(conv.predict(x) as tf.Tensor, [0, 1, 2]);
+      return [Array.from(m.mean.dataSync()), Array.from(m.variance.dataSync())];
+    }),
+  );
+  const [, , movingMean, movingVar] = model.getLayer("block1_bn").getWeights().map((w) => Array.from(w.dataSync()));
+  movingMean.forEach((v, c) => assert.ok(Math.abs(v - (moments[0][0][c] + moments[1][0][c]) / 2) < 1e-5, `mean ${c}`));
+  movingVar.forEach((v, c) => assert.ok(Math.abs(v - (moments[0][1][c] + moments[1][1][c]) / 2) < 1e-5, `variance ${c}`));
+  // Momentum is restored (it is part of the saved model config).
+  assert.equal((model.getLayer("block1_bn").getConfig() as { momentum: number }).momentum, 0.9);
+  model.dispose();
 });
