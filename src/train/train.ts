@@ -535,6 +535,8 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
       `${backend.threads} thread${backend.threads === 1 ? "" : "s"} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
       `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}`,
   );
+  for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
+  if (data.excluded.length > 5) log(`  … ${data.excluded.length - 5} more excluded (the first 50 are listed in ${configFile})`);
 
   const k = classes.length;
   const cwTensor = prep.classWeights ? tf.keep(tf.tensor1d(prep.classWeights)) : null;

@@ -47,7 +47,7 @@ test("synthetic dataset → cache → fmalab train → fmalab evaluate", async (
   assert.throws(() => openTrainingData({ data: dataDir, cacheDir: cacheRoot }, { kind: "logmel", height: 64, width: 128, channels: 1 }), /fmalab spectrograms --data/);
 
   const trained = await captured(() =>
-    main(["train", "--data", dataDir, "--cache", cacheRoot, "--runs", runsDir, "--run-id", "e2e", "--epochs", "1", "--batch", "8", "--eval-crops", "2", "--backend", "wasm", "--quiet", "--specaugment", "--mixup", "0.2"]),
+    main(["train", "--data", dataDir, "--cache", cacheRoot, "--runs", runsDir, "--run-id", "e2e", "--epochs", "1", "--batch", "8", "--quick", "--backend", "wasm", "--quiet", "--specaugment", "--mixup", "0.2"]),
   );
   assert.equal(trained.code, 0, trained.err);
   assert.match(trained.err, /backend wasm/);
@@ -58,6 +58,8 @@ test("synthetic dataset → cache → fmalab train → fmalab evaluate", async (
   assert.equal(run.config.model.name, "mel_cnn4_128");
   assert.deepEqual(run.config.data.tracks, { training: 8, validation: 8, test: 8 });
   assert.ok(run.config.train.augment.specAugment);
+  // --quick preset (evalCrops 3) under explicit options (epochs 1, batch 8).
+  assert.deepEqual([run.config.train.evalCrops, run.config.train.epochs, run.config.train.batchSize], [3, 1, 8]);
   assert.equal(run.evaluation?.nTracks, 8);
 
   const evaluated = await captured(() => main(["evaluate", "--run", "e2e", "--runs", runsDir, "--backend", "wasm", "--crops", "1"]));

@@ -4,7 +4,7 @@ import type { CliCommand } from "../command";
 import { intOption, parseCommandArgs } from "../command";
 import { UsageError } from "../../util/errors";
 import { DEFAULT_MODEL, MODEL_ZOO } from "../../models/zoo";
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig, type TrainConfigInput } from "../../train/config";
+import { DEFAULT_TRAIN_CONFIG, QUICK_TRAIN_PRESET, type TrainConfig, type TrainConfigInput } from "../../train/config";
 import type { BackendName } from "../../tf/backend";
 import { readJsonFile } from "../../train/checkpoint";
 import { RUN_FILES, type RunConfigFile } from "../../train/runs";
@@ -40,6 +40,8 @@ predictions.jsonl, embeddings.f32 + embeddings.json.
   --eval-crops K      crops per track at validation/test time (default ${d.evalCrops})
   --crops-per-track N random training crops per track per epoch (default ${d.trainCropsPerTrack})
   --max-tracks N      at most N tracks per split (stratified by genre), for quick runs
+  --quick             the ≈2.5-minute preset for the synthetic dataset: ${Object.entries(QUICK_TRAIN_PRESET).map(([k, v]) => `${k} ${v}`).join(", ")}
+                      (explicit options still win)
   --patience N        early-stopping patience in epochs, 0 = off (default ${d.earlyStopping.patience})
   --lr-patience N     epochs without improvement before halving the lr (default ${d.reduceLrOnPlateau.patience})
   --backend NAME      tensorflow, wasm or cpu (default: the fastest available)
@@ -87,6 +89,7 @@ export const command: CliCommand = {
         backend: { type: "string" },
         threads: { type: "string" },
         "no-eval": { type: "boolean" },
+        quick: { type: "boolean" },
         quiet: { type: "boolean" },
       },
       usage,
@@ -106,7 +109,7 @@ export const command: CliCommand = {
     const options = { progress: values.quiet !== true };
     let record;
     if (values.resume !== undefined) {
-      const fixed = ["model", "data", "cache", "run-id", "batch", "lr", "weight-decay", "seed", "class-weights", "mixup", "specaugment", "time-stretch", "pitch-shift", "noise", "eval-crops", "crops-per-track", "max-tracks", "patience", "lr-patience"] as const;
+      const fixed = ["model", "data", "cache", "run-id", "quick", "batch", "lr", "weight-decay", "seed", "class-weights", "mixup", "specaugment", "time-stretch", "pitch-shift", "noise", "eval-crops", "crops-per-track", "max-tracks", "patience", "lr-patience"] as const;
       const given = fixed.filter((k) => values[k] !== undefined);
       if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(", ")}`);
       const stored = readJsonFile<RunConfigFile>(path.join(runsDir, values.resume, RUN_FILES.config), `run config of "${values.resume}"`);
@@ -120,7 +123,7 @@ export const command: CliCommand = {
         pitchShiftBins: values["pitch-shift"] === undefined ? undefined : intOption(values["pitch-shift"], "pitch-shift", 0, 0),
         noiseStd: numberOption(values.noise, "noise"),
       };
-      const input: TrainConfigInput = {
+      const explicit: TrainConfigInput = {
         model: values.model ?? DEFAULT_MODEL,
         data: values.data ?? process.env.FMA_DIR ?? "data/fma",
         cacheDir: values.cache,
@@ -138,6 +141,8 @@ export const command: CliCommand = {
         reduceLrOnPlateau: { patience: values["lr-patience"] === undefined ? undefined : intOption(values["lr-patience"], "lr-patience", 0, 0) },
         ...stripUndefined(common),
       };
+      // Options left out are undefined here: drop them so the preset's values stay.
+      const input = { ...(values.quick ? QUICK_TRAIN_PRESET : {}), ...stripUndefined(explicit) } as TrainConfigInput;
       record = await trainModel(input, options);
     }
     console.log(
