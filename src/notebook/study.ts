@@ -181,15 +181,24 @@ export function describeStudy(cfg: StudyConfig): string {
 }
 
 /**
- * Open the study's dataset; when it is the embedded synthetic dataset and not generated yet, generate
- * it first (what `fmalab synth` does; minutes on 2 cores).
+ * Open the study's dataset; when it is the default embedded dataset (data/synthetic) and not completely
+ * generated yet, generate or finish it first (what `fmalab synth` does; minutes on 2 cores).
  */
 export async function ensureStudyDataset(cfg: StudyConfig): Promise<FmaDataset> {
-  if (cfg.dataKind === "synthetic" && !fs.existsSync(path.join(cfg.dataDir, "fma_metadata", "tracks.csv"))) {
+  const isDefaultSynthetic = path.resolve(cfg.dataDir) === path.join(PROJECT_ROOT, "data", "synthetic");
+  if (isDefaultSynthetic && !synthComplete(cfg.dataDir)) {
     const { ensureSyntheticDataset } = require("../data/synth") as typeof import("../data/synth");
     await ensureSyntheticDataset(cfg.dataDir);
   }
   return openDataset(cfg.dataDir);
+}
+
+function synthComplete(dir: string): boolean {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(dir, "synth.json"), "utf8")) as { status?: string }).status === "complete";
+  } catch {
+    return false;
+  }
 }
 
 /**
