@@ -507,6 +507,10 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   }
   const resumedAfterEpoch = loop.epoch;
 
+  if (stored && stored.train.epochs !== config.epochs) {
+    // Resumed to train longer (or shorter): config.json says how many epochs the run is meant to have.
+    writeJsonAtomic(configFile, { ...stored, train: { ...stored.train, epochs: config.epochs } });
+  }
   if (!stored) {
     const runConfig: RunConfigFile = {
       format: "fmalab-run",

@@ -73,6 +73,7 @@ test("synthetic dataset → cache → fmalab train → fmalab evaluate", async (
   assert.equal(resumed.code, 0, resumed.err);
   assert.match(resumed.err, /resuming run e2e after epoch 1/);
   assert.equal(loadRun(path.join(runsDir, "e2e")).metrics.length, 2);
+  assert.equal(loadRun(path.join(runsDir, "e2e")).config.train.epochs, 2);
   const refused = await captured(() => main(["train", "--resume", "e2e", "--runs", runsDir, "--seed", "9"]));
   assert.equal(refused.code, 2);
   assert.match(refused.err, /drop --seed/);
