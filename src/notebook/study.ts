@@ -306,6 +306,20 @@ export function isSmokeRun(cfg: StudyConfig, ds: FmaDataset): boolean {
   return !coversEverySplit(tracks);
 }
 
+/**
+ * The data a finished run was trained on, read back from the run's own spectrogram cache (a run trained
+ * with other sizes than the current ones still finds its spectrograms), with that cache's clip length and
+ * resampler (to load matching audio).
+ */
+export function runTrainingData(run: LoadedRun): { data: TrainingData; clipSeconds: number; resampleQuality: "best" | "fast" } {
+  const { openTrainingData } = require("../train") as typeof import("../train");
+  const { openSpectrogramCache } = require("../features/cache") as typeof import("../features/cache");
+  const cacheDir = run.config.data.cacheDir ?? undefined;
+  const data = openTrainingData({ data: run.config.train.data, cacheDir: cacheDir }, run.config.model.input);
+  const params = openSpectrogramCache(data.cacheDir!).params;
+  return { data, clipSeconds: params.clipSeconds, resampleQuality: params.resampleQuality };
+}
+
 /** The run id the notebooks use for a model: study-<data kind>-<sizes>-<model>. */
 export function studyRunId(cfg: StudyConfig, model: string): string {
   return `study-${cfg.dataKind}-${cfg.sizes.name}-${model}`;
