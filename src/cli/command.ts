@@ -13,15 +13,29 @@ export interface CliCommand {
   run(argv: string[]): Promise<number>;
 }
 
+type OptionValue<O> = O extends { type: "boolean" }
+  ? O extends { multiple: true } ? boolean[] : boolean
+  : O extends { multiple: true } ? string[] : string;
+
+/**
+ * The parsed option values: present when the option has a default, optional otherwise. Spelled out here
+ * (rather than inferred from util.parseArgs) because tslab emits declarations for every module a notebook
+ * imports, and @types/node's own result type cannot be named outside "util".
+ */
+export type CommandValues<T> = { [K in keyof T as T[K] extends { default: unknown } ? K : never]: OptionValue<T[K]> } & {
+  [K in keyof T as T[K] extends { default: unknown } ? never : K]?: OptionValue<T[K]>;
+};
+
 /** parseArgs with strict checking, turning its errors into a UsageError that shows the usage. */
 export function parseCommandArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
   argv: string[],
   options: T,
   usage: string,
   allowPositionals = false,
-) {
+): { values: CommandValues<T>; positionals: string[] } {
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals });
+    const parsed = parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return parsed as unknown as { values: CommandValues<T>; positionals: string[] };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${usage}`);
   }

@@ -14,3 +14,4 @@ export {
 export { encodePng, pngDataUri, crc32 } from "./png";
 export * from "./spectrogram";
 export * from "./figures";
+export * from "./plotly";

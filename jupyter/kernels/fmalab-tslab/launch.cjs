@@ -49,5 +49,12 @@ register();
 const tslabTs = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabMain)] }));
 tslabTs.sys.watchDirectory = () => ({ close() {} });
 const { startKernel } = require(tslabMain);
-// enableFindLocal: false — this is already the project's local tslab.
-startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
+// tsx's ESM hooks too, so that library code using dynamic `import("./x")` (which Node resolves with its ESM
+// loader, extensionless) also finds its .ts files inside the kernel, as it does under `tsx`.
+const { pathToFileURL } = require("node:url");
+import(pathToFileURL(require.resolve("tsx/esm", { paths: [root] })).href)
+  .catch((err) => console.error(`fmalab-tslab kernel: tsx ESM hooks not registered (${err.message}); dynamic imports of .ts files will fail`))
+  .then(() => {
+    // enableFindLocal: false — this is already the project's local tslab.
+    startKernel({ configPath: connectionFile, enableFindLocal: false, jsKernel: false, globalVersion: "" });
+  });
