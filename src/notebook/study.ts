@@ -346,9 +346,117 @@ export function studyTrainConfig(cfg: StudyConfig, model: string, overrides: Par
   };
 }
 
+/** Overrides of the class-weighted twin of the study's CNN (notebook 03; the report's class-weights figure). */
+export function classWeightedOverrides(cfg: StudyConfig): Partial<TrainConfigInput> {
+  return { classWeights: true, runId: `${studyRunId(cfg, cfg.sizes.model)}-cw` };
+}
+
+/** Overrides of the seed's ImprovedMusicGenreCNNv2 run in the full settings (notebook 03's full cell). */
+export const SEED_V2_FULL_OVERRIDES: Partial<TrainConfigInput> = { modelOptions: undefined, epochs: 30, batchSize: 16, lr: 1e-4, evalCrops: 1 };
+
+export interface StudyRunPlanItem {
+  model: string;
+  overrides?: Partial<TrainConfigInput>;
+  /** What the run is for (one line). */
+  purpose: string;
+  /** The study's default model (the report's headline numbers). */
+  main: boolean;
+}
+
 /**
- * Train `model` on the study's tracks as run `studyRunId` (replacing an earlier run of that id: the
- * notebooks re-run from the top). Progress goes to `onEpoch`; nothing is printed.
+ * The runs notebook 03 trains, in its order (the main job trains them first so the notebooks reuse them):
+ * the default CNN, the two feature baselines, the class-weighted CNN (not in the quick settings) and, in
+ * the full settings, the seed's model.
+ */
+export function studyRunPlan(cfg: StudyConfig): StudyRunPlanItem[] {
+  const plan: StudyRunPlanItem[] = [
+    { model: cfg.sizes.model, purpose: "the study's default model", main: true },
+    { model: "feat_logreg", purpose: "feature baseline (logistic regression)", main: false },
+    { model: "feat_mlp", purpose: "feature baseline (MLP)", main: false },
+  ];
+  if (!cfg.quick) plan.push({ model: cfg.sizes.model, overrides: classWeightedOverrides(cfg), purpose: "class-weighted twin of the default model", main: false });
+  if (cfg.full) plan.push({ model: "seed_improved_v2", overrides: SEED_V2_FULL_OVERRIDES, purpose: "the seed's ImprovedMusicGenreCNNv2 (full settings)", main: false });
+  return plan;
+}
+
+/** JSON with sorted keys (undefined fields dropped, as in a saved config.json): for comparing configs. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
+ * A finished run (last model saved and evaluated on the test split) in `config`'s run folder that was
+ * trained with exactly this configuration on the same tracks (same cache, same split sizes); else null.
+ */
+export function findReusableRun(config: TrainConfigInput, data: TrainingData): LoadedRun | null {
+  const { resolveTrainConfig } = require("../train/config") as typeof import("../train/config");
+  const { loadRun } = require("../train/runs") as typeof import("../train/runs");
+  const resolved = resolveTrainConfig(config);
+  if (!resolved.runId) return null;
+  const dir = path.resolve(resolved.runsDir, resolved.runId);
+  if (!fs.existsSync(path.join(dir, "config.json"))) return null;
+  let run: LoadedRun;
+  try {
+    run = loadRun(dir);
+  } catch {
+    return null;
+  }
+  if (!run.hasLast || !run.hasBest || run.evaluation === null || run.metrics.length === 0) return null;
+  if (canonicalJson(run.config.train) !== canonicalJson({ ...resolved, runId: resolved.runId })) return null;
+  const counts = countBySplitOf(data.tracks);
+  const stored = run.config.data;
+  if ((stored.cacheDir ?? null) !== (data.cacheDir ?? null)) return null;
+  if (SPLITS.some((s) => stored.tracks[s] !== counts[s])) return null;
+  return run;
+}
+
+function countBySplitOf(tracks: ReadonlyArray<{ split: Split }>): Record<Split, number> {
+  const out = { training: 0, validation: 0, test: 0 } as Record<Split, number>;
+  for (const t of tracks) out[t.split]++;
+  return out;
+}
+
+/** A loaded run as the record trainModel returns (for callers that either train or reuse). */
+export function runRecordOf(run: LoadedRun): import("../train/train").RunRecord {
+  let bestEpoch: number | null = null;
+  let bestValLoss = Infinity;
+  for (const m of run.metrics) {
+    if (m.val_loss < bestValLoss) {
+      bestValLoss = m.val_loss;
+      bestEpoch = m.epoch;
+    }
+  }
+  return {
+    id: run.id,
+    dir: run.dir,
+    config: run.config.train,
+    classes: run.config.classes,
+    metrics: run.metrics,
+    bestEpoch,
+    bestValLoss,
+    stoppedEarly: run.metrics.length < run.config.train.epochs,
+    resumedAfterEpoch: run.metrics.length,
+    backend: run.config.backend as import("../train/train").RunRecord["backend"],
+    evaluation: run.evaluation,
+    excluded: run.config.data.excludedSample,
+  };
+}
+
+/** Study runs are reused unless FMALAB_RETRAIN=1, and never in the test settings (the tests train live). */
+export function studyReusesRuns(cfg: StudyConfig, env: NodeJS.ProcessEnv = process.env): boolean {
+  return !cfg.quick && !truthy(env.FMALAB_RETRAIN);
+}
+
+/**
+ * Train `model` on the study's tracks as run `studyRunId`. A finished run of that id trained with the same
+ * configuration on the same tracks (e.g. by the main job, `npm start`) is reused instead: its epochs are
+ * replayed through `onEpoch` (so curves still draw) and a line says so; FMALAB_RETRAIN=1 (or `retrain`)
+ * trains live, replacing it. Any other earlier run of that id is replaced too (the notebooks re-run from
+ * the top). Progress goes to `onEpoch`/`onBatch`; set `progress` for the trainer's own progress bar.
  */
 export async function trainStudyModel(
   cfg: StudyConfig,
@@ -358,20 +466,41 @@ export async function trainStudyModel(
     overrides?: Partial<TrainConfigInput>;
     onEpoch?: (m: import("../train/runs").EpochMetrics) => void | Promise<void>;
     onBatch?: (p: import("../train/train").BatchProgress) => void;
+    /** Training log lines (default: none); the reuse notice goes here too (default: console.log). */
     log?: (line: string) => void;
+    /** Train even when a matching finished run exists (default: FMALAB_RETRAIN=1). */
+    retrain?: boolean;
+    /** Draw the trainer's progress bar on stderr (default false). */
+    progress?: boolean;
   } = {},
-): Promise<import("../train/train").RunRecord> {
+): Promise<import("../train/train").RunRecord & { reused: boolean }> {
   const { trainModel } = require("../train") as typeof import("../train");
   const config = studyTrainConfig(cfg, model, opts.overrides);
+  const data = studyTrainingData(cfg, ds, model);
+  const retrain = opts.retrain ?? !studyReusesRuns(cfg);
+  if (!retrain) {
+    const found = findReusableRun(config, data);
+    if (found) {
+      const record = runRecordOf(found);
+      const acc = found.evaluation!.trackLevel.accuracy;
+      (opts.log ?? ((line: string) => console.log(line)))(
+        `reusing run ${found.id} (trained earlier with this exact configuration, e.g. by the main job \`npm start\`; ` +
+          `${found.metrics.length} epochs, test accuracy ${(acc * 100).toFixed(1)} %); set FMALAB_RETRAIN=1 to train it live here`,
+      );
+      for (const m of found.metrics) await opts.onEpoch?.(m);
+      return { ...record, reused: true };
+    }
+  }
   const dir = path.join(config.runsDir ?? cfg.runsDir, config.runId!);
   if (fs.existsSync(path.join(dir, "config.json"))) fs.rmSync(dir, { recursive: true, force: true });
-  return trainModel(config, {
-    data: studyTrainingData(cfg, ds, model),
+  const record = await trainModel(config, {
+    data: data,
     onEpoch: opts.onEpoch,
     onBatch: opts.onBatch,
     log: opts.log ?? (() => undefined),
-    progress: false,
+    progress: opts.progress ?? false,
   });
+  return { ...record, reused: false };
 }
 
 /** A finished study run on this dataset (best model, evaluation, embeddings): the main one, else the newest; or null. */
@@ -400,7 +529,7 @@ export async function ensureStudyRun(cfg: StudyConfig, ds: FmaDataset, log: (lin
   }
   log(`no finished study run on this dataset: building the cache and training ${cfg.sizes.model} (${cfg.sizes.epochs} epochs)…`);
   await ensureStudyCache(cfg, ds);
-  const record = await trainStudyModel(cfg, ds, cfg.sizes.model);
+  const record = await trainStudyModel(cfg, ds, cfg.sizes.model, { log: log });
   const { loadRun } = require("../train/runs") as typeof import("../train/runs");
   return loadRun(record.dir);
 }

@@ -5,7 +5,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { command, MAIN_STEPS, renderReportIndex, type MainContext } from "../../src/cli/commands/main";
+import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, type MainContext } from "../../src/cli/commands/main";
+import { findReusableRun, studyConfig, studyReusesRuns, studyRunPlan, studyTrainConfig } from "../../src/notebook/study";
+import { resolveTrainConfig } from "../../src/train/config";
 
 test("the main job lists its steps in order, setup and data first, report last", () => {
   const ids = MAIN_STEPS.map((s) => s.id);
@@ -13,6 +15,159 @@ test("the main job lists its steps in order, setup and data first, report last",
   assert.equal(ids[ids.length - 1], "report");
   assert.ok(ids.indexOf("notebooks") > ids.indexOf("data"));
   assert.equal(new Set(ids).size, ids.length, "step ids are unique");
+  // The notebooks reuse the cache, runs and figures the steps before them make.
+  for (const id of ["cache", "train", "figures"]) assert.ok(ids.indexOf(id) > ids.indexOf("data") && ids.indexOf(id) < ids.indexOf("notebooks"), id);
+  assert.ok(ids.indexOf("cache") < ids.indexOf("train") && ids.indexOf("train") < ids.indexOf("figures"));
+});
+
+/** Run the main job with FMA_DIR=dir and captured output; returns the exit code, stderr and the step headers. */
+async function runMainWithFmaDir(dir: string, argv: string[] = []): Promise<{ code: number; errors: string; headers: string[] }> {
+  const saved = process.env.FMA_DIR;
+  const errors: string[] = [];
+  const logs: string[] = [];
+  const origError = console.error;
+  const origLog = console.log;
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  console.log = (...a: unknown[]) => logs.push(a.join(" "));
+  try {
+    process.env.FMA_DIR = dir;
+    const code = await command.run(["--no-install", ...argv]);
+    return { code, errors: errors.join("\n"), headers: logs.filter((l) => l.includes("===")) };
+  } finally {
+    console.error = origError;
+    console.log = origLog;
+    if (saved === undefined) delete process.env.FMA_DIR;
+    else process.env.FMA_DIR = saved;
+  }
+}
+
+function fakeFma(parts: { tracks?: boolean; genres?: boolean; audio?: "small-with-clip" | "small-empty" | null }): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-fma-"));
+  fs.mkdirSync(path.join(dir, "fma_metadata"));
+  if (parts.tracks) fs.writeFileSync(path.join(dir, "fma_metadata", "tracks.csv"), "");
+  if (parts.genres) fs.writeFileSync(path.join(dir, "fma_metadata", "genres.csv"), "");
+  if (parts.audio) {
+    fs.mkdirSync(path.join(dir, "fma_small", "000"), { recursive: true });
+    if (parts.audio === "small-with-clip") fs.writeFileSync(path.join(dir, "fma_small", "000", "000002.mp3"), "");
+  }
+  return dir;
+}
+
+test("FMA_DIR without tracks.csv stops the main job at once, naming it and the download command", async () => {
+  const dir = fakeFma({ genres: true, audio: "small-with-clip" });
+  const { code, errors, headers } = await runMainWithFmaDir(dir);
+  assert.equal(code, 2);
+  assert.match(errors, /no tracks\.csv/);
+  assert.ok(errors.includes(`fmalab download --subset small --dir ${dir}`), errors);
+  assert.deepEqual(headers, [], "no step started");
+});
+
+test("FMA_DIR without the audio folder stops the main job, naming the folder and the download command", async () => {
+  const dir = fakeFma({ tracks: true, genres: true, audio: null });
+  const { code, errors, headers } = await runMainWithFmaDir(dir);
+  assert.equal(code, 2);
+  assert.ok(errors.includes(`fma_small audio not downloaded: no folder ${path.join(dir, "fma_small")}`), errors);
+  assert.ok(errors.includes(`fmalab download --subset small --dir ${dir}`), errors);
+  assert.doesNotMatch(errors, /tracks\.csv|genres\.csv/, "only what is missing is named");
+  assert.deepEqual(headers, []);
+});
+
+test("FMA_DIR with fma_small but another subset asked for stops, naming the subset not downloaded", async () => {
+  const dir = fakeFma({ tracks: true, genres: true, audio: "small-with-clip" });
+  const { code, errors, headers } = await runMainWithFmaDir(dir, ["--subset", "medium"]);
+  assert.equal(code, 2);
+  assert.ok(errors.includes(`fma_medium audio not downloaded: no folder ${path.join(dir, "fma_medium")}`), errors);
+  assert.ok(errors.includes(`fmalab download --subset medium --dir ${dir}`), errors);
+  assert.deepEqual(headers, []);
+});
+
+test("FMA_DIR whose audio folder holds no clip stops the main job", async () => {
+  const dir = fakeFma({ tracks: true, genres: true, audio: "small-empty" });
+  const { code, errors, headers } = await runMainWithFmaDir(dir);
+  assert.equal(code, 2);
+  assert.match(errors, /holds no NNNNNN\.mp3 clips/);
+  assert.ok(errors.includes(`fmalab download --subset small --dir ${dir}`), errors);
+  assert.deepEqual(headers, []);
+});
+
+test("the main job hands the notebooks its dataset, and the full sizes on the real FMA unless FMALAB_FULL says otherwise", () => {
+  const fma = mainStudyEnv({ dataDir: "/data/fma", dataKind: "fma" }, { PATH: "/bin" });
+  assert.equal(fma.FMALAB_DATA, "/data/fma");
+  assert.equal(fma.FMALAB_FULL, "1");
+  assert.equal(mainStudyEnv({ dataDir: "/data/fma", dataKind: "fma" }, { FMALAB_FULL: "0" }).FMALAB_FULL, "0");
+  const synth = mainStudyEnv({ dataDir: "/x/data/synthetic", dataKind: "synthetic" }, { FMALAB_DATA: "/elsewhere" });
+  assert.equal(synth.FMALAB_DATA, "/x/data/synthetic");
+  assert.equal(synth.FMALAB_FULL, undefined);
+  // The study sizes follow: full on real data, default on the synthetic set.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-kind-"));
+  assert.equal(studyConfig(mainStudyEnv({ dataDir: dir, dataKind: "fma" }, {})).sizes.name, "full");
+  assert.equal(studyConfig(mainStudyEnv({ dataDir: dir, dataKind: "synthetic" }, {})).sizes.name, "default");
+});
+
+test("the run plan is what notebook 03 trains: the default CNN first, baselines, class-weighted twin (not quick), seed model (full)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-plan-"));
+  const def = studyRunPlan(studyConfig({ FMALAB_DATA: dir }));
+  assert.deepEqual(def.map((p) => p.model), ["mel_cnn4_128", "feat_logreg", "feat_mlp", "mel_cnn4_128"]);
+  assert.deepEqual(def.map((p) => p.main), [true, false, false, false]);
+  assert.equal(def[3].overrides?.classWeights, true);
+  assert.match(String(def[3].overrides?.runId), /-cw$/);
+  const quick = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }));
+  assert.deepEqual(quick.map((p) => p.model), ["mel_cnn4_128", "feat_logreg", "feat_mlp"]);
+  const full = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_FULL: "1" }));
+  assert.equal(full[full.length - 1].model, "seed_improved_v2");
+});
+
+test("runs are reused unless FMALAB_RETRAIN=1, never in the test settings", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-reuse-"));
+  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), {}), true);
+  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), { FMALAB_RETRAIN: "1" }), false);
+  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), { FMALAB_RETRAIN: "0" }), true);
+  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }), {}), false);
+});
+
+test("findReusableRun accepts only a finished run of the same configuration on the same tracks", () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-data-"));
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-runs-"));
+  const cfg = { ...studyConfig({ FMALAB_DATA: dataDir }), runsDir: runsDir };
+  const input = studyTrainConfig(cfg, "feat_logreg");
+  const resolved = resolveTrainConfig(input);
+  const runDir = path.join(runsDir, resolved.runId!);
+  const tracks = [
+    ...Array.from({ length: 4 }, (_, i) => ({ trackId: i + 1, genre: "Rock", split: "training" as const })),
+    { trackId: 10, genre: "Rock", split: "validation" as const },
+    { trackId: 20, genre: "Rock", split: "test" as const },
+  ];
+  const data = { source: dataDir, tracks: tracks, excluded: [], reader: null as never, nMels: 128, cacheDir: "/cache/x" };
+  const writeRun = (train: object, counts = { training: 4, validation: 1, test: 1 }, parts = { evaluation: true, last: true }) => {
+    fs.rmSync(runDir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(runDir, "best"), { recursive: true });
+    if (parts.last) fs.mkdirSync(path.join(runDir, "last"));
+    // Through JSON, as trainModel writes it (undefined fields dropped, key order of the resolver).
+    fs.writeFileSync(
+      path.join(runDir, "config.json"),
+      JSON.stringify({ format: "fmalab-run", version: 1, id: resolved.runId, train: train, classes: ["Rock"], data: { source: dataDir, cacheDir: "/cache/x", tracks: counts, excluded: 0, excludedSample: [] }, backend: { backend: "wasm", threads: 1, note: "" } }),
+    );
+    fs.writeFileSync(path.join(runDir, "metrics.jsonl"), JSON.stringify({ epoch: 1, train_loss: 1, train_acc: 0.5, val_loss: 0.9, val_acc: 0.5, lr: 0.01, seconds: 2 }) + "\n");
+    if (parts.evaluation) fs.writeFileSync(path.join(runDir, "evaluation.json"), JSON.stringify({ format: "fmalab-evaluation", trackLevel: { accuracy: 1 } }));
+  };
+  const same = { ...resolved, runId: resolved.runId };
+  writeRun(same);
+  assert.equal(findReusableRun(input, data)?.id, resolved.runId);
+  // Key order does not matter; values do.
+  writeRun(Object.fromEntries(Object.entries(same).reverse()));
+  assert.equal(findReusableRun(input, data)?.id, resolved.runId);
+  writeRun({ ...same, epochs: same.epochs + 1 });
+  assert.equal(findReusableRun(input, data), null, "other epochs");
+  writeRun({ ...same, classWeights: true });
+  assert.equal(findReusableRun(input, data), null, "other class weights");
+  writeRun(same, { training: 3, validation: 1, test: 1 });
+  assert.equal(findReusableRun(input, data), null, "other tracks");
+  writeRun(same, undefined, { evaluation: false, last: true });
+  assert.equal(findReusableRun(input, data), null, "not evaluated");
+  writeRun(same, undefined, { evaluation: true, last: false });
+  assert.equal(findReusableRun(input, data), null, "unfinished");
+  writeRun(same);
+  assert.equal(findReusableRun(input, { ...data, cacheDir: "/cache/other" }), null, "other cache");
 });
 
 test("an incomplete FMA_DIR stops the main job before any step, naming what is missing", async () => {
@@ -68,6 +223,7 @@ test("the report index links notebook HTML, executed copies and figures relative
     outDir,
     reportDir,
     figuresDir,
+    stepSeconds: [{ id: "data", seconds: 12.3 }],
     notebookRuns: [
       { name: "00-a.ipynb", ok: true, result: { notebook: "00-a.ipynb", outPath: "", htmlPath: null, seconds: 1.5, cells: [] }, error: null },
       { name: "01-b.ipynb", ok: false, result: null, error: "01-b.ipynb: cell 3 failed <boom>" },
@@ -83,4 +239,5 @@ test("the report index links notebook HTML, executed copies and figures relative
   assert.match(html, /<h2>Accuracy<\/h2>\n<p>section body<\/p>/);
   assert.match(html, /<img src="\.\.\/\.\.\/figures\/genre-counts\.svg"/);
   assert.match(html, /Figures \(1\)/);
+  assert.match(html, /Steps: data 12 s/);
 });

@@ -32,6 +32,10 @@ export interface MainContext {
   reportDir: string;
   figuresDir: string;
   notebookRuns: NotebookRun[];
+  /** The study's default-model run (set by the "train" step): the report's results. */
+  mainRun?: import("../../train/train").RunRecord;
+  /** Seconds each step took, in order (the report lists them). */
+  stepSeconds: Array<{ id: string; seconds: number }>;
   /** Steps add result sections here (numbers, tables, figure links); the report step renders them in order. */
   reportSections: ReportSection[];
   /** Problems that did not stop the job but make it fail at the end. */
@@ -99,19 +103,150 @@ const dataStep: MainStep = {
   },
 };
 
-// Later steps (spectrogram cache, training, evaluation, figures) go between "data" and "notebooks":
-// one entry each, reading ctx.dataDir/ctx.subset and adding ctx.reportSections.
+/**
+ * The study's settings for the main job's dataset (the ones the notebooks compute too, so they find the
+ * cache and runs made here): FMALAB_DATA = ctx.dataDir, and on the real FMA the full fma_small sizes
+ * (FMALAB_FULL=1) unless FMALAB_FULL is set explicitly (FMALAB_FULL=0: the default sizes on real data).
+ */
+export function mainStudyEnv(ctx: Pick<MainContext, "dataDir" | "dataKind">, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const full = env.FMALAB_FULL !== undefined ? env.FMALAB_FULL : ctx.dataKind === "fma" ? "1" : undefined;
+  const out: NodeJS.ProcessEnv = { ...env, FMALAB_DATA: ctx.dataDir };
+  if (full === undefined) delete out.FMALAB_FULL;
+  else out.FMALAB_FULL = full;
+  return out;
+}
+
+type StudyModule = typeof import("../../notebook/study");
+type RunRecord = import("../../train/train").RunRecord;
+
+async function loadStudy(ctx: MainContext): Promise<{ study: StudyModule; cfg: import("../../notebook/study").StudyConfig; ds: import("../../data/dataset").FmaDataset }> {
+  const study = await import("../../notebook/study");
+  const cfg = study.studyConfig(mainStudyEnv(ctx));
+  const ds = (await import("../../data/dataset")).openDataset(cfg.dataDir);
+  return { study, cfg, ds };
+}
+
+const cacheStep: MainStep = {
+  id: "cache",
+  title: "spectrogram cache of the study's tracks (log-mel + features; resumable)",
+  async run(ctx) {
+    const { study, cfg, ds } = await loadStudy(ctx);
+    ctx.log(study.describeStudy(cfg));
+    const ids = study.studyTrackIds(cfg, ds);
+    const n = study.countBySplit(ds, ids);
+    ctx.log(`${ids.length} tracks (${n.training}/${n.validation}/${n.test} train/val/test), ${cfg.sizes.cache.clipSeconds} s clips → ${path.relative(ctx.root, cfg.cacheRoot) || cfg.cacheRoot}/`);
+    const summary = await study.ensureStudyCache(cfg, ds, { silent: false });
+    ctx.log(
+      `cache: ${summary.ok} ok, ${summary.short} short, ${summary.failed} failed | computed ${summary.computed} ` +
+        `(${summary.clipsPerS.toFixed(2)} clips/s), reused ${summary.reused} | ${summary.elapsedS.toFixed(1)} s → ${path.relative(ctx.root, summary.dir)}`,
+    );
+    for (const f of summary.failures.slice(0, 10)) ctx.log(`  failed: track ${f.trackId} (${f.reason}): ${f.message}`);
+    if (summary.failures.length > 10) ctx.log(`  … ${summary.failures.length - 10} more failures`);
+    if (summary.ok + summary.short === 0) return { stop: true, exitCode: 1, message: "no clip could be cached: nothing to train on (see the failures above)" };
+  },
+};
+
+/** The runs the training notebook (03) makes, in its order; the notebooks then reuse them. */
+const trainStep: MainStep = {
+  id: "train",
+  title: "train the study's runs: the default CNN, its class-weighted twin, the feature baselines",
+  async run(ctx) {
+    const { study, cfg, ds } = await loadStudy(ctx);
+    const backend = await (await import("../../tf")).initBackend({ log: false });
+    ctx.log(`backend: ${backend.backend} (${backend.threads} thread${backend.threads === 1 ? "" : "s"}) — ${backend.note}`);
+    const plan = study.studyRunPlan(cfg);
+    for (const [i, item] of plan.entries()) {
+      ctx.log(`[${i + 1}/${plan.length}] ${item.purpose}: ${item.model}`);
+      const started = Date.now();
+      let record: RunRecord & { reused: boolean };
+      try {
+        record = await study.trainStudyModel(cfg, ds, item.model, { overrides: item.overrides, log: ctx.log, progress: true });
+      } catch (err) {
+        ctx.failures.push(`training ${item.model} (${item.purpose}) failed: ${(err as Error).message.split("\n")[0]}`);
+        ctx.log(`FAILED: ${(err as Error).stack ?? err}`);
+        continue;
+      }
+      const t = record.evaluation?.trackLevel;
+      ctx.log(
+        `[${i + 1}/${plan.length}] ${record.id}: ${record.reused ? "reused" : `trained in ${((Date.now() - started) / 1000).toFixed(0)} s`}, ` +
+          `${record.metrics.length} epochs${t ? `, test accuracy ${(t.accuracy * 100).toFixed(1)} % [95% CI ${(t.intervals.accuracy.low * 100).toFixed(1)}–${(t.intervals.accuracy.high * 100).toFixed(1)}]` : ""}`,
+      );
+      if (item.main) ctx.mainRun = record;
+    }
+    if (ctx.mainRun) ctx.reportSections.push({ title: "Results (default model, test split)", html: resultsHtml(ctx, ctx.mainRun) });
+  },
+};
+
+/** The report's results section: test accuracy with its interval, macro-F1, per-class scores, cost. */
+export function resultsHtml(ctx: Pick<MainContext, "figuresDir" | "reportDir">, run: RunRecord): string {
+  const ev = run.evaluation;
+  if (!ev) return `<p>run ${escapeHtml(run.id)} has no test evaluation.</p>`;
+  const t = ev.trackLevel;
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const trainSeconds = run.metrics.reduce((s, m) => s + m.seconds, 0);
+  const tableFile = path.join(ctx.figuresDir, "per-class-scores-table.html");
+  const tableLink = path.relative(ctx.reportDir, tableFile).split(path.sep).join("/");
+  const rows = t.perClass
+    .map((c) => `<tr><td>${escapeHtml(c.label)}</td><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td><td>${c.f1.toFixed(3)}</td><td>${c.support}</td></tr>`)
+    .join("\n");
+  const b = run.backend as { backend: string; threads: number };
+  return `<ul>
+<li>run <code>${escapeHtml(run.id)}</code>: ${escapeHtml(run.config.model)}${run.config.modelOptions?.width ? ` (width ${run.config.modelOptions.width})` : ""}, ${run.metrics.length} epochs (best ${run.bestEpoch ?? "–"}), ${escapeHtml(run.dir)}</li>
+<li>test accuracy <strong>${pct(t.accuracy)}</strong> (95 % bootstrap CI ${pct(t.intervals.accuracy.low)}–${pct(t.intervals.accuracy.high)}) on ${t.n} tracks, ${ev.crops} crops each; chance ${pct(1 / Math.max(1, t.classes.length))}</li>
+<li>macro-F1 ${t.macro.f1.toFixed(3)} (95 % CI ${t.intervals.macroF1.low.toFixed(3)}–${t.intervals.macroF1.high.toFixed(3)}); top-2 accuracy ${pct(t.top2Accuracy)}</li>
+<li>training time ${trainSeconds.toFixed(0)} s (${run.metrics.length} epochs incl. validation) on the ${escapeHtml(String(b.backend))} backend, ${b.threads} thread(s)</li>
+<li>per-class table: ${fs.existsSync(tableFile) ? `<a href="${escapeHtml(tableLink)}">${escapeHtml(path.basename(tableFile))}</a>` : "below"}</li>
+</ul>
+<table border="1" cellspacing="0" cellpadding="3"><tr><th>genre</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
+${rows}
+</table>`;
+}
+
+const figuresStep: MainStep = {
+  id: "figures",
+  title: "analysis figures (fmalab figures) into figures/",
+  async run(ctx) {
+    const { study, cfg } = await loadStudy(ctx);
+    const run = ctx.mainRun ? ctx.mainRun.dir : study.latestStudyRun(cfg)?.dir ?? null;
+    ctx.figuresDir = cfg.figuresDir;
+    const { generateFigures } = await import("./figures");
+    const result = await generateFigures({
+      dataDir: cfg.dataDir,
+      run: run,
+      runsDir: cfg.runsDir,
+      outDir: cfg.figuresDir,
+      saliency: "gradcam",
+      saliencyClips: Math.max(1, cfg.sizes.saliencyClipsPerGenre),
+      interactive: !cfg.quick,
+      png: true,
+      log: ctx.log,
+    });
+    ctx.log(`figures: ${result.written.length} files in ${path.relative(ctx.root, cfg.figuresDir) || cfg.figuresDir}/`);
+    for (const m of result.missing) ctx.log(`  missing: ${m}`);
+    if (result.written.length === 0) ctx.failures.push("no figure was written (see the figures step)");
+  },
+};
 
 const notebooksStep: MainStep = {
   id: "notebooks",
   title: "execute the notebooks (executed copies in out/notebooks, HTML in out/report)",
   async run(ctx) {
-    ctx.notebookRuns = await runNotebooks({
-      outDir: path.join(ctx.outDir, "notebooks"),
-      htmlDir: ctx.reportDir,
-      dataDir: ctx.dataDir,
-      log: ctx.log,
-    });
+    // The kernels inherit this process's environment: the same study settings as the steps above.
+    const saved = process.env.FMALAB_FULL;
+    const full = mainStudyEnv(ctx).FMALAB_FULL;
+    if (full === undefined) delete process.env.FMALAB_FULL;
+    else process.env.FMALAB_FULL = full;
+    try {
+      ctx.notebookRuns = await runNotebooks({
+        outDir: path.join(ctx.outDir, "notebooks"),
+        htmlDir: ctx.reportDir,
+        dataDir: ctx.dataDir,
+        log: ctx.log,
+      });
+    } finally {
+      if (saved === undefined) delete process.env.FMALAB_FULL;
+      else process.env.FMALAB_FULL = saved;
+    }
     for (const run of ctx.notebookRuns) if (!run.ok) ctx.failures.push(`notebook ${run.name} failed`);
   },
 };
@@ -126,8 +261,11 @@ const reportStep: MainStep = {
   },
 };
 
+/** Steps the rest depends on: an exception in one of them stops the job. */
+const STOPPING_STEPS = ["setup", "data", "cache"];
+
 /** The main job's steps, in order. */
-export const MAIN_STEPS: MainStep[] = [setupStep, dataStep, notebooksStep, reportStep];
+export const MAIN_STEPS: MainStep[] = [setupStep, dataStep, cacheStep, trainStep, figuresStep, notebooksStep, reportStep];
 
 /** Figure files in `dir` (svg, html, png), sorted; [] when the folder is absent. */
 export function listFigures(dir: string): string[] {
@@ -174,6 +312,7 @@ pre { white-space: pre-wrap; background: #fff4f4; padding: 0.5rem; }
 <h1>fma-genre-lab report</h1>
 <p>Dataset: ${dataset}. Generated ${new Date().toISOString()}.</p>
 ${ctx.failures.length > 0 ? `<p><strong>Problems:</strong> ${ctx.failures.map(escapeHtml).join("; ")}</p>` : ""}
+${ctx.stepSeconds.length > 0 ? `<p>Steps: ${ctx.stepSeconds.map((s) => `${escapeHtml(s.id)} ${s.seconds.toFixed(0)} s`).join(" · ")} (before the report).</p>` : ""}
 <h2>Notebooks</h2>
 <ul>
 ${notebooks.join("\n") || "<li>(not run)</li>"}
@@ -237,6 +376,7 @@ export const command: CliCommand = {
       reportDir: path.join(outDir, "report"),
       figuresDir: path.join(PROJECT_ROOT, "figures"),
       notebookRuns: [],
+      stepSeconds: [],
       reportSections: [],
       failures: [],
       log: (line) => console.log(line),
@@ -253,14 +393,31 @@ export const command: CliCommand = {
     for (const [i, step] of steps.entries()) {
       console.log(`\n=== [${i + 1}/${steps.length}] ${step.id}: ${step.title} ===`);
       const stepStarted = Date.now();
-      const outcome = await step.run(ctx);
+      let outcome: StepOutcome;
+      try {
+        outcome = await step.run(ctx);
+      } catch (err) {
+        // A failing step is recorded; the job goes on where later steps can still do something useful.
+        const message = `step "${step.id}" failed: ${(err as Error).message ?? err}`;
+        console.error((err as Error).stack ?? String(err));
+        ctx.failures.push(message);
+        outcome = STOPPING_STEPS.includes(step.id) ? { stop: true, exitCode: 1, message } : undefined;
+      }
+      const seconds = (Date.now() - stepStarted) / 1000;
+      ctx.stepSeconds.push({ id: step.id, seconds });
       if (outcome && outcome.stop) {
         console.error(`\nstopped at step "${step.id}":\n${outcome.message}`);
         return outcome.exitCode;
       }
-      console.log(`--- ${step.id} done in ${((Date.now() - stepStarted) / 1000).toFixed(1)} s`);
+      console.log(`--- ${step.id} done in ${seconds.toFixed(1)} s (${((Date.now() - started) / 1000).toFixed(0)} s so far)`);
     }
-    console.log(`\nmain job finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(`\nmain job finished in ${((Date.now() - started) / 1000).toFixed(0)} s: ${ctx.stepSeconds.map((s) => `${s.id} ${s.seconds.toFixed(0)} s`).join(", ")}`);
+    if (ctx.mainRun?.evaluation) {
+      const t = ctx.mainRun.evaluation.trackLevel;
+      console.log(
+        `  result:    ${ctx.mainRun.id}: test accuracy ${(t.accuracy * 100).toFixed(1)} % [95% CI ${(t.intervals.accuracy.low * 100).toFixed(1)}–${(t.intervals.accuracy.high * 100).toFixed(1)}], macro-F1 ${t.macro.f1.toFixed(3)}`,
+      );
+    }
     console.log(`  report:    ${path.join(ctx.reportDir, "index.html")}`);
     console.log(`  notebooks: ${path.join(outDir, "notebooks")}`);
     console.log(`  figures:   ${ctx.figuresDir} (${listFigures(ctx.figuresDir).length} files)`);
