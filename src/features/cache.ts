@@ -25,7 +25,7 @@ import {
 } from "./cache-format";
 import type { FromWorker, ToWorker } from "./cache-worker";
 import type { ResampleQuality } from "../audio/resample";
-import { openDataset } from "../data/dataset";
+import { defaultDatasetSubset, openDataset } from "../data/dataset";
 import { applyKnownBadPolicy, type KnownBadClip, type KnownBadPolicy } from "../data/known-bad";
 import { SUBSETS, type Subset } from "../data/schema";
 import { UsageError } from "../util/errors";
@@ -569,7 +569,7 @@ export function assertCacheMatches(have: CacheParams, req: CacheRequest, where: 
 export function findCache(dataDir: string, req: CacheRequest & { cacheRoot?: string; subset?: Subset } = {}): string {
   const root = path.resolve(dataDir);
   const cacheRoot = path.resolve(req.cacheRoot ?? defaultCacheRoot());
-  const subset = req.subset ?? guessSubset(root);
+  const subset = req.subset ?? defaultDatasetSubset(root);
   const params = resolveCacheParams(root, subset, req);
   const dir = path.join(cacheRoot, cacheDirName(params));
   if (fs.existsSync(path.join(dir, PARAMS_FILE))) return dir;
@@ -595,11 +595,6 @@ export function findCache(dataDir: string, req: CacheRequest & { cacheRoot?: str
       (lines.length ? `; caches with other parameters:\n  - ${lines.join("\n  - ")}` : "") +
       `\nbuild it with: fmalab spectrograms --data ${dataDir}${subset ? ` --subset ${subset}` : ""}`,
   );
-}
-
-/** openDataset's default subset, without parsing tracks.csv: the smallest fma_<subset> folder present. */
-function guessSubset(root: string): Subset {
-  return SUBSETS.find((s) => fs.existsSync(path.join(root, `fma_${s}`))) ?? "small";
 }
 
 // ---------------------------------------------------------------- bench
