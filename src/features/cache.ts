@@ -27,7 +27,7 @@ import type { FromWorker, ToWorker } from "./cache-worker";
 import type { ResampleQuality } from "../audio/resample";
 import { defaultDatasetSubset, openDataset } from "../data/dataset";
 import { applyKnownBadPolicy, type KnownBadClip, type KnownBadPolicy } from "../data/known-bad";
-import { SUBSETS, type Subset } from "../data/schema";
+import type { Subset } from "../data/schema";
 import { UsageError } from "../util/errors";
 import { PROJECT_ROOT, writeJsonAtomic } from "../util/fs";
 import { ProgressBar } from "../util/progress";
