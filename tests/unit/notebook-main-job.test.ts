@@ -5,7 +5,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, type MainContext } from "../../src/cli/commands/main";
+import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, resultsHtml, type MainContext } from "../../src/cli/commands/main";
 import { findReusableRun, studyConfig, studyReusesRuns, studyRunPlan, studyTrainConfig } from "../../src/notebook/study";
 import { resolveTrainConfig } from "../../src/train/config";
 
@@ -240,4 +240,48 @@ test("the report index links notebook HTML, executed copies and figures relative
   assert.match(html, /<img src="\.\.\/\.\.\/figures\/genre-counts\.svg"/);
   assert.match(html, /Figures \(1\)/);
   assert.match(html, /Steps: data 12 s/);
+});
+
+test("the report's results section gives accuracy with its interval, macro-F1, time, backend and the per-class table", () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-results-"));
+  const figuresDir = path.join(root, "figures");
+  const reportDir = path.join(root, "out", "report");
+  fs.mkdirSync(figuresDir, { recursive: true });
+  const interval = (low: number, high: number) => ({ low: low, high: high });
+  const run = {
+    id: "study-x",
+    dir: "/runs/study-x",
+    config: { model: "mel_cnn4_128", modelOptions: { width: 0.5 } },
+    classes: ["A", "B"],
+    metrics: [{ seconds: 10.4 }, { seconds: 20.2 }],
+    bestEpoch: 2,
+    bestValLoss: 0.5,
+    stoppedEarly: false,
+    resumedAfterEpoch: 0,
+    backend: { backend: "wasm", threads: 1, note: "" },
+    evaluation: {
+      crops: 3,
+      trackLevel: {
+        n: 40,
+        classes: ["A", "B"],
+        accuracy: 0.625,
+        top2Accuracy: 0.9,
+        macro: { precision: 0.6, recall: 0.6, f1: 0.6123 },
+        intervals: { accuracy: interval(0.475, 0.775), macroF1: interval(0.4, 0.75) },
+        perClass: [
+          { label: "A", precision: 0.5, recall: 0.75, f1: 0.6, support: 20 },
+          { label: "B<", precision: 0.7, recall: 0.5, f1: 0.583, support: 20 },
+        ],
+      },
+    },
+    excluded: [],
+  } as never;
+  const without = resultsHtml({ figuresDir: figuresDir, reportDir: reportDir }, run);
+  assert.match(without, /test accuracy <strong>62\.5 %<\/strong> \(95 % bootstrap CI 47\.5 %–77\.5 %\) on 40 tracks, 3 crops each; chance 50\.0 %/);
+  assert.match(without, /macro-F1 0\.612 \(95 % CI 0\.400–0\.750\)/);
+  assert.match(without, /training time 31 s \(2 epochs incl\. validation\) on the wasm backend, 1 thread/);
+  assert.match(without, /<td>B&lt;<\/td><td>0\.700<\/td><td>0\.500<\/td><td>0\.583<\/td><td>20<\/td>/);
+  assert.match(without, /per-class table: below/);
+  fs.writeFileSync(path.join(figuresDir, "per-class-scores-table.html"), "<table></table>");
+  assert.match(resultsHtml({ figuresDir: figuresDir, reportDir: reportDir }, run), /<a href="\.\.\/\.\.\/figures\/per-class-scores-table\.html">/);
 });

@@ -2,6 +2,7 @@
 // header, then writes out/report/index.html. Steps share one MainContext; a step may stop the job (e.g. an
 // incomplete FMA_DIR) with a message and exit status. Adding a step = adding one entry to MAIN_STEPS.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseCommandArgs, type CliCommand } from "../command";
 import { UsageError } from "../../util/errors";
@@ -146,36 +147,105 @@ const cacheStep: MainStep = {
   },
 };
 
-/** The runs the training notebook (03) makes, in its order; the notebooks then reuse them. */
+/** Train plan items `indices` of the study (one after the other), logging each result; false when one failed. */
+async function trainPlanItems(ctx: MainContext, indices: number[], opts: { progress: boolean; prefix: string }): Promise<RunRecord | undefined> {
+  const { study, cfg, ds } = await loadStudy(ctx);
+  const plan = study.studyRunPlan(cfg);
+  let main: RunRecord | undefined;
+  for (const i of indices) {
+    const item = plan[i];
+    const tag = `${opts.prefix}[${i + 1}/${plan.length}]`;
+    ctx.log(`${tag} ${item.purpose}: ${item.model}`);
+    const started = Date.now();
+    let record: RunRecord & { reused: boolean };
+    try {
+      record = await study.trainStudyModel(cfg, ds, item.model, {
+        overrides: item.overrides,
+        log: (line) => ctx.log(`${opts.prefix}${line}`),
+        progress: opts.progress,
+        // Without a progress bar (a background trainer), one line per epoch.
+        onEpoch: opts.progress
+          ? undefined
+          : (m) => ctx.log(`${tag} epoch ${m.epoch}: loss ${m.train_loss.toFixed(3)} acc ${m.train_acc.toFixed(3)} | val loss ${m.val_loss.toFixed(3)} acc ${m.val_acc.toFixed(3)} | ${m.seconds.toFixed(0)} s`),
+      });
+    } catch (err) {
+      ctx.failures.push(`training ${item.model} (${item.purpose}) failed: ${(err as Error).message.split("\n")[0]}`);
+      ctx.log(`${tag} FAILED: ${(err as Error).stack ?? err}`);
+      continue;
+    }
+    const t = record.evaluation?.trackLevel;
+    ctx.log(
+      `${tag} ${record.id}: ${record.reused ? "reused" : `trained in ${((Date.now() - started) / 1000).toFixed(0)} s`}, ` +
+        `${record.metrics.length} epochs${t ? `, test accuracy ${(t.accuracy * 100).toFixed(1)} % [95% CI ${(t.intervals.accuracy.low * 100).toFixed(1)}–${(t.intervals.accuracy.high * 100).toFixed(1)}]` : ""}`,
+    );
+    if (item.main) main = record;
+  }
+  return main;
+}
+
+/** Hidden option of `fmalab main`: the background trainer the train step starts (`--train-items 3,4`). */
+const TRAIN_ITEMS_OPTION = "train-items";
+
+/**
+ * The runs the training notebook (03) makes, in its order; the notebooks then reuse them. The tfjs wasm
+ * backend computes on one thread, so with two or more cores the other CNN runs (the class-weighted twin;
+ * the seed model in the full settings) train at the same time in a second process.
+ */
 const trainStep: MainStep = {
   id: "train",
   title: "train the study's runs: the default CNN, its class-weighted twin, the feature baselines",
   async run(ctx) {
-    const { study, cfg, ds } = await loadStudy(ctx);
+    const { study, cfg } = await loadStudy(ctx);
     const backend = await (await import("../../tf")).initBackend({ log: false });
     ctx.log(`backend: ${backend.backend} (${backend.threads} thread${backend.threads === 1 ? "" : "s"}) — ${backend.note}`);
     const plan = study.studyRunPlan(cfg);
-    for (const [i, item] of plan.entries()) {
-      ctx.log(`[${i + 1}/${plan.length}] ${item.purpose}: ${item.model}`);
-      const started = Date.now();
-      let record: RunRecord & { reused: boolean };
-      try {
-        record = await study.trainStudyModel(cfg, ds, item.model, { overrides: item.overrides, log: ctx.log, progress: true });
-      } catch (err) {
-        ctx.failures.push(`training ${item.model} (${item.purpose}) failed: ${(err as Error).message.split("\n")[0]}`);
-        ctx.log(`FAILED: ${(err as Error).stack ?? err}`);
-        continue;
-      }
-      const t = record.evaluation?.trackLevel;
-      ctx.log(
-        `[${i + 1}/${plan.length}] ${record.id}: ${record.reused ? "reused" : `trained in ${((Date.now() - started) / 1000).toFixed(0)} s`}, ` +
-          `${record.metrics.length} epochs${t ? `, test accuracy ${(t.accuracy * 100).toFixed(1)} % [95% CI ${(t.intervals.accuracy.low * 100).toFixed(1)}–${(t.intervals.accuracy.high * 100).toFixed(1)}]` : ""}`,
-      );
-      if (item.main) ctx.mainRun = record;
+    const all = plan.map((_, i) => i);
+    const parallel = backend.threads === 1 && os.cpus().length >= 2 && !truthyEnv(process.env.FMALAB_MAIN_SERIAL);
+    const background = parallel ? all.filter((i) => !plan[i].main && !plan[i].model.startsWith("feat_")) : [];
+    const foreground = all.filter((i) => !background.includes(i));
+    let child: Promise<number> | null = null;
+    if (background.length > 0) {
+      ctx.log(`training ${background.map((i) => `[${i + 1}]`).join(" ")} in a second process (wasm uses one core; FMALAB_MAIN_SERIAL=1 trains one after the other)`);
+      child = runChildTrainer(ctx, background);
     }
-    if (ctx.mainRun) ctx.reportSections.push({ title: "Results (default model, test split)", html: resultsHtml(ctx, ctx.mainRun) });
+    ctx.mainRun = await trainPlanItems(ctx, foreground, { progress: true, prefix: "" });
+    if (child) {
+      const code = await child;
+      if (code !== 0) ctx.failures.push(`the background trainer (${background.map((i) => plan[i].purpose).join(", ")}) exited with status ${code}`);
+    }
   },
 };
+
+function truthyEnv(v: string | undefined): boolean {
+  return v !== undefined && v !== "" && v !== "0" && v.toLowerCase() !== "false";
+}
+
+/** `fmalab main --train-items …` in a child process with the study's environment; its lines are prefixed. */
+function runChildTrainer(ctx: MainContext, indices: number[]): Promise<number> {
+  const { spawn } = require("node:child_process") as typeof import("node:child_process");
+  const args = ["--import", "tsx", path.join(ctx.root, "src", "cli", "main.ts"), "main", `--${TRAIN_ITEMS_OPTION}`, indices.join(",")];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ctx.root, env: mainStudyEnv(ctx), stdio: ["ignore", "pipe", "pipe"] });
+    const forward = (stream: NodeJS.ReadableStream) => {
+      let rest = "";
+      stream.on("data", (chunk: Buffer) => {
+        const lines = (rest + chunk.toString("utf8")).split("\n");
+        rest = lines.pop() ?? "";
+        for (const line of lines) if (line.trim() !== "") ctx.log(`  (bg) ${line}`);
+      });
+      stream.on("end", () => {
+        if (rest.trim() !== "") ctx.log(`  (bg) ${rest}`);
+      });
+    };
+    forward(child.stdout!);
+    forward(child.stderr!);
+    child.on("error", (err) => {
+      ctx.log(`  (bg) could not start: ${err.message}`);
+      resolve(1);
+    });
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
 
 /** The report's results section: test accuracy with its interval, macro-F1, per-class scores, cost. */
 export function resultsHtml(ctx: Pick<MainContext, "figuresDir" | "reportDir">, run: RunRecord): string {
@@ -231,11 +301,13 @@ const notebooksStep: MainStep = {
   id: "notebooks",
   title: "execute the notebooks (executed copies in out/notebooks, HTML in out/report)",
   async run(ctx) {
-    // The kernels inherit this process's environment: the same study settings as the steps above.
-    const saved = process.env.FMALAB_FULL;
+    // The kernels inherit this process's environment: the same study settings as the steps above, and
+    // no FMALAB_RETRAIN (it made the train step retrain; the notebooks then reuse those fresh runs).
+    const saved = { FMALAB_FULL: process.env.FMALAB_FULL, FMALAB_RETRAIN: process.env.FMALAB_RETRAIN };
     const full = mainStudyEnv(ctx).FMALAB_FULL;
     if (full === undefined) delete process.env.FMALAB_FULL;
     else process.env.FMALAB_FULL = full;
+    delete process.env.FMALAB_RETRAIN;
     try {
       ctx.notebookRuns = await runNotebooks({
         outDir: path.join(ctx.outDir, "notebooks"),
@@ -244,8 +316,10 @@ const notebooksStep: MainStep = {
         log: ctx.log,
       });
     } finally {
-      if (saved === undefined) delete process.env.FMALAB_FULL;
-      else process.env.FMALAB_FULL = saved;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
     for (const run of ctx.notebookRuns) if (!run.ok) ctx.failures.push(`notebook ${run.name} failed`);
   },
@@ -256,6 +330,8 @@ const reportStep: MainStep = {
   title: "write out/report/index.html",
   async run(ctx) {
     const target = path.join(ctx.reportDir, "index.html");
+    // Rendered now, so that it links the figures written after training (the per-class table).
+    if (ctx.mainRun) ctx.reportSections.unshift({ title: "Results (default model, test split)", html: resultsHtml(ctx, ctx.mainRun) });
     writeFileAtomic(target, renderReportIndex(ctx));
     ctx.log(`report: ${target}`);
   },
@@ -331,7 +407,10 @@ The main job (npm start). Steps, in order:
 ${MAIN_STEPS.map((s) => `  ${s.id.padEnd(10)} ${s.title}`).join("\n")}
 
 Data: with FMA_DIR set, the real FMA there (checked first: a missing part stops the job with the
-fmalab download command to run); otherwise the synthetic dataset in data/synthetic, generated if absent.
+fmalab download command to run), with the full fma_small sizes (FMALAB_FULL=0 for the default sizes);
+otherwise the synthetic dataset in data/synthetic, generated if absent. The notebooks reuse the cache and
+the runs the steps before them make; FMALAB_RETRAIN=1 retrains those runs (the notebooks then reuse the new
+ones); FMALAB_MAIN_SERIAL=1 trains them one after the other instead of two at a time.
 Outputs: out/report/index.html (notebooks as HTML + the figure index), out/notebooks/ (executed notebooks),
 figures/.
 
@@ -353,6 +432,7 @@ export const command: CliCommand = {
         only: { type: "string", multiple: true },
         "no-install": { type: "boolean" },
         subset: { type: "string" },
+        [TRAIN_ITEMS_OPTION]: { type: "string" },
       },
       usage,
     );
@@ -381,6 +461,22 @@ export const command: CliCommand = {
       failures: [],
       log: (line) => console.log(line),
     };
+    if (values[TRAIN_ITEMS_OPTION] !== undefined) {
+      // The train step's background trainer: the study's environment (FMALAB_DATA …) comes from the parent.
+      const dataDir = process.env.FMALAB_DATA;
+      if (!dataDir) throw new UsageError(`--${TRAIN_ITEMS_OPTION} is the main job's internal option (needs FMALAB_DATA)`);
+      const indices = values[TRAIN_ITEMS_OPTION].split(",").map((v) => Number(v));
+      if (indices.some((i) => !Number.isInteger(i) || i < 0)) throw new UsageError(`--${TRAIN_ITEMS_OPTION}: plan indices, got "${values[TRAIN_ITEMS_OPTION]}"`);
+      const study = await import("../../notebook/study");
+      ctx.dataDir = dataDir;
+      ctx.dataKind = study.studyConfig(process.env).dataKind;
+      await trainPlanItems(ctx, indices, { progress: false, prefix: "" });
+      if (ctx.failures.length > 0) {
+        console.error(ctx.failures.join("\n"));
+        return 1;
+      }
+      return 0;
+    }
     // A wrong FMA_DIR stops the job at once, before anything slow runs (the data step checks it again).
     if (process.env.FMA_DIR && steps.some((s) => s.id === "data")) {
       const problems = checkDataset(process.env.FMA_DIR, subset);
