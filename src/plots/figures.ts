@@ -43,7 +43,10 @@ export function composeSvgs(panels: string[], opts: { direction?: "row" | "colum
   const gap = opts.gap ?? 16;
   const top = (opts.title ? 22 : 0) + (opts.subtitle ? 16 : 0);
   const sizes = panels.map(svgSize);
-  const width = direction === "row" ? sizes.reduce((s, p) => s + p.width, 0) + gap * Math.max(0, panels.length - 1) : Math.max(0, ...sizes.map((p) => p.width));
+  const panelsWidth = direction === "row" ? sizes.reduce((s, p) => s + p.width, 0) + gap * Math.max(0, panels.length - 1) : Math.max(0, ...sizes.map((p) => p.width));
+  // Widen the canvas for a title or subtitle longer than the panels (13 px bold / 11 px text), so it is not cut off.
+  const titleWidth = Math.max(opts.title ? Math.ceil(textWidth(opts.title) * 1.45) : 0, opts.subtitle ? Math.ceil(textWidth(opts.subtitle) * 1.1) : 0);
+  const width = Math.max(panelsWidth, titleWidth);
   const height =
     top + (direction === "column" ? sizes.reduce((s, p) => s + p.height, 0) + gap * Math.max(0, panels.length - 1) : Math.max(0, ...sizes.map((p) => p.height)));
   const out: string[] = [
