@@ -5,6 +5,7 @@
 // the summed squared window. Notebooks play the result with audioElementHtml (a WAV data URI).
 import { DEFAULT_MEL_OPTIONS, frameCount, hannWindow, melFilterbank, type MelOptions } from "../features/melspec";
 import { resizeMapBilinear } from "./saliency";
+import { escapeHtml } from "../util/html";
 
 // ------------------------------------------------------------------ complex FFT
 
@@ -308,9 +309,6 @@ export function encodeWav16(pcm: ArrayLike<number>, sr: number): Uint8Array {
   return out;
 }
 
-function escapeHtmlText(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 /**
  * `<figure>` with a label and an `<audio controls>` playing `pcm` from a WAV data URI. With `normalise`
@@ -328,7 +326,7 @@ export function audioElementHtml(pcm: ArrayLike<number>, sr: number, label: stri
   }
   const wav = encodeWav16(samples, sr);
   const uri = `data:audio/wav;base64,${Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength).toString("base64")}`;
-  return `<figure class="fmalab-audio" style="display:inline-block;margin:4px 12px 4px 0"><figcaption>${escapeHtmlText(label)}</figcaption><audio controls preload="none" src="${uri}"></audio></figure>`;
+  return `<figure class="fmalab-audio" style="display:inline-block;margin:4px 12px 4px 0"><figcaption>${escapeHtml(label)}</figcaption><audio controls preload="none" src="${uri}"></audio></figure>`;
 }
 
 /** The original crop and "what the model used" side by side, for a notebook cell. */

@@ -8,6 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT } from "../util/fs";
+import { escapeHtml } from "../util/html";
 import { openDataset, type FmaDataset } from "../data/dataset";
 import { isKnownBad } from "../data/known-bad";
 import { SPLITS, type Split } from "../data/schema";
@@ -559,13 +560,10 @@ export async function audioExcerptHtml(
   if (peak > 0.99) for (let i = 0; i < excerpt.length; i++) excerpt[i] *= 0.99 / peak;
   const mp3 = await encodeMp3([excerpt], sampleRate, 64);
   const uri = `data:audio/mpeg;base64,${Buffer.from(mp3).toString("base64")}`;
-  const caption = opts.caption ? `<span style="font-family:sans-serif;font-size:12px;margin-right:8px">${escapeText(opts.caption)}</span>` : "";
+  const caption = opts.caption ? `<span style="font-family:sans-serif;font-size:12px;margin-right:8px">${escapeHtml(opts.caption)}</span>` : "";
   return `<div style="display:flex;align-items:center;margin:2px 0">${caption}<audio controls preload="none" src="${uri}"></audio></div>`;
 }
 
-function escapeText(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
 
 /**
  * The `windowFrames`-frame stretch of time holding the most saliency (a map nMels × nFrames, row-major):

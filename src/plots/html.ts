@@ -2,6 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, writeFileAtomic } from "../util/fs";
+import { escapeHtml } from "../util/html";
 import { toStandaloneSvg } from "./observable";
 
 /**
@@ -101,10 +102,7 @@ export function svgToPng(svg: string, options: { width?: number; background?: st
   return new Uint8Array(resvg.render().asPng());
 }
 
-/** Escape text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
+export { escapeHtml };
 
 /** The parts of a danfojs DataFrame an HTML table needs (structural, so danfojs need not load here). */
 export interface TableLike {

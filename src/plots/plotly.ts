@@ -3,6 +3,7 @@
 // interactive figure of a kernel session carries it), every later figure only calls Plotly.newPlot.
 import * as fs from "node:fs";
 import { createHash } from "node:crypto";
+import { escapeHtml } from "../util/html";
 
 /** A plotly figure as plain JSON: traces, layout and config (see plotly.js's reference). */
 export interface PlotlyFigure {
@@ -71,8 +72,7 @@ export function plotlyHtml(figure: PlotlyFigure, opts: PlotlyHtmlOptions = {}): 
 
 /** A complete standalone HTML page for one interactive figure (written to figures/NAME.html). */
 export function plotlyPage(figure: PlotlyFigure, title: string): string {
-  const esc = title.replace(/&/g, "&amp;").replace(/</g, "&lt;");
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${esc}</title></head>\n<body>\n${plotlyHtml(figure, { bundle: "always" })}\n</body></html>\n`;
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n<body>\n${plotlyHtml(figure, { bundle: "always" })}\n</body></html>\n`;
 }
 
 /** Confusion matrix heatmap (row-normalised colour, counts in the hover text). */

@@ -6,6 +6,7 @@ import { hzToMel } from "../features/melspec";
 import { MAGMA_LUT, VIRIDIS_LUT } from "../features/colormap";
 import { renderPlot, Plot } from "./observable";
 import { encodePng, pngDataUri } from "./png";
+import { escapeHtml } from "../util/html";
 
 /** The matrix to draw: row-major `nMels × nFrames`, row 0 = lowest mel band (librosa layout). */
 export interface SpectrogramMatrix {
@@ -349,20 +350,17 @@ export function spectrogramGrid(
       `font-family="DejaVu Sans, sans-serif" font-size="11">`,
   );
   parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
-  if (options.title) parts.push(`<text x="0" y="16" font-weight="bold" font-size="13">${escapeXml(options.title)}</text>`);
+  if (options.title) parts.push(`<text x="0" y="16" font-weight="bold" font-size="13">${escapeHtml(options.title)}</text>`);
   panels.forEach((p, i) => {
     const col = i % columns;
     const row = Math.floor(i / columns);
     const x = col * (pw + gap);
     const y = top + row * (ph + captionH + gap);
     const inner = spectrogramFigure(p.spec, { ...options, title: undefined, axes: false, overlay: p.overlay, domain, width: pw, height: ph });
-    parts.push(`<text x="${x}" y="${y + 12}">${escapeXml(p.caption)}</text>`);
+    parts.push(`<text x="${x}" y="${y + 12}">${escapeHtml(p.caption)}</text>`);
     parts.push(`<g transform="translate(${x},${y + captionH})">${inner.replace(/^<svg/, `<svg x="0" y="0"`)}</g>`);
   });
   parts.push(`</svg>`);
   return parts.join("\n");
 }
 
-function escapeXml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}

@@ -2,3 +2,4 @@ export * from "./fs";
 export * from "./errors";
 export * from "./random";
 export * from "./progress";
+export * from "./html";
