@@ -1,25 +1,13 @@
 // A minimal PNG encoder (8-bit greyscale/RGB/RGBA, filter 0 per row, zlib via node:zlib): enough to embed a
 // spectrogram or saliency raster in an SVG as a data URI without a canvas. Deterministic bytes for the same
 // pixels (fixed compression level, no timestamps or text chunks).
-import { deflateSync } from "node:zlib";
+import { crc32 as zlibCrc32, deflateSync } from "node:zlib";
 
 const PNG_SIGNATURE = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-let crcTable: Uint32Array | null = null;
-
-/** CRC-32 (IEEE 802.3, the polynomial PNG and zip use) of `bytes`. */
+/** CRC-32 (IEEE 802.3, the polynomial PNG and zip use) of `bytes[start, end)`: node:zlib's, as unzip uses. */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = crcTable[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
+  return zlibCrc32(bytes.subarray(start, end)) >>> 0;
 }
 
 /** One chunk: length, type, data, CRC over type + data. */
