@@ -1,6 +1,9 @@
-// `npm run bench -- train [--backends wasm,cpu] [--models a,b] [--steps N] [--profile]`
-// One JSON object per (backend, model): training and inference throughput (medians of timed batches after
-// a warm-up) and peak RSS. Each (backend, model) runs in its own child process, so peak RSS is its own.
+// `npm run bench -- train [--backends wasm,cpu] [--models a,b] [--replicas 1,2] [--steps N] [--profile] [--no-pytorch]`
+// One JSON object per (backend, model, replicas): training and inference throughput (medians of timed batches
+// after a warm-up) and peak RSS. Each runs in its own child process, so peak RSS is its own. On wasm it
+// measures 1 and 2 data-parallel replicas (src/train/data-parallel.ts); then, when /usr/bin/python3 has
+// PyTorch, the same architectures in PyTorch on 2 threads (bench/pytorch/train_reference.py), and each
+// row's vs_pytorch_train ratio.
 // --profile adds per-kernel milliseconds of one training step (tf.profile) to each object; --kernels minimal
 // runs wasm with the package kernels (+ the Conv2DBackpropFilter it lacks) for a before/after comparison.
 import { spawnSync } from "node:child_process";
@@ -10,6 +13,9 @@ import * as tf from "@tensorflow/tfjs";
 import { parseCommandArgs, intOption } from "../src/cli/command";
 import { initBackend } from "../src/tf/backend";
 import { createModel, DEFAULT_MODEL } from "../src/models";
+import { outputIsProbability } from "../src/eval/predict";
+import { batchGradients, dropoutLayers } from "../src/train/step";
+import { GradientReplicas } from "../src/train/data-parallel";
 import { median, peakRssMb } from "./stats";
 
 interface BenchModel {
@@ -51,6 +57,8 @@ const CPU_SKIP: Record<string, string> = {
 export interface TrainBenchResult {
   backend: string;
   threads: number;
+  /** Data-parallel replicas (worker threads + the main thread), one core each (src/train/data-parallel.ts). */
+  replicas?: number;
   model: string;
   zoo_model: string;
   batch: number;
@@ -69,6 +77,9 @@ export interface TrainBenchResult {
   note?: string;
   wasm_kernels?: string;
   profile_ms_by_kernel?: Record<string, number>;
+  /** This row's training throughput / PyTorch's (2 threads, same model and batch) measured in the same run. */
+  vs_pytorch_train?: number;
+  torch?: string;
 }
 
 const TFJS_NODE_MISSING = "tfjs-node (optional dependency tfjs-node-optional) is not installed: its install downloads a native binary";
@@ -82,38 +93,53 @@ function tfjsNodeInstalled(): boolean {
   }
 }
 
-function oneHotLabels(batch: number, classes: number): tf.Tensor {
-  return tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => i % classes), "int32"), classes).toFloat());
-}
-
-async function runOne(backend: string, name: string, steps: number, profile: boolean, batch?: number): Promise<TrainBenchResult> {
+async function runOne(backend: string, name: string, steps: number, profile: boolean, batch: number | undefined, replicas: number): Promise<TrainBenchResult> {
   const bm = { ...BENCH_MODELS[name], ...(batch ? { batch } : {}) };
   const choice = await initBackend({ backend: backend as "wasm", log: false });
-  const base: TrainBenchResult = { backend: choice.backend, threads: choice.threads, model: name, zoo_model: bm.model, batch: bm.batch };
+  const base: TrainBenchResult = { backend: choice.backend, threads: choice.threads, replicas, model: name, zoo_model: bm.model, batch: bm.batch };
   if (bm.note) base.note = bm.note;
   if (choice.backend === "wasm") base.wasm_kernels = process.env.FMALAB_WASM_KERNELS === "minimal" ? "minimal (package kernels + Conv2DBackpropFilter)" : "fmalab";
-  const model = createModel(bm.model, { seed: 1, inputShape: bm.inputShape });
-  const optimizer = bm.optimizer ?? "adam";
-  model.compile({ optimizer: optimizer === "sgd" ? tf.train.sgd(1e-3) : tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
-  const x = tf.randomNormal([bm.batch, ...bm.inputShape], 0, 1, "float32", 7);
-  const y = oneHotLabels(bm.batch, 8);
+  const build = { seed: 1, inputShape: bm.inputShape };
+  const model = createModel(bm.model, build);
+  const optimizerName = bm.optimizer ?? "adam";
+  const optimizer = optimizerName === "sgd" ? tf.train.sgd(1e-3) : tf.train.adam(1e-3);
+  const trainVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const outputIsProb = outputIsProbability(model);
+  // The training loop's own step (src/train/train.ts): gradients of the batch, then the optimizer.
+  const x = tf.tidy(() => tf.randomNormal([bm.batch, ...bm.inputShape], 0, 1, "float32", 7).dataSync() as Float32Array);
+  const y = new Float32Array(bm.batch * 8);
+  for (let i = 0; i < bm.batch; i++) y[i * 8 + (i % 8)] = 1;
+  const seeds = () => dropoutLayers(model).map((_, j) => 1000 + j);
+  const dp =
+    replicas > 1
+      ? await GradientReplicas.start(trainVars, { model: bm.model, build, backend: choice.backend as "wasm", workers: replicas - 1, classWeights: null, outputIsProb })
+      : null;
+  const trainStep = async () => {
+    const r = dp
+      ? await dp.gradients(model, x, y, bm.batch, bm.inputShape, seeds)
+      : batchGradients(model, trainVars, x, y, bm.batch, bm.inputShape, null, outputIsProb);
+    optimizer.applyGradients(trainVars.map((v) => ({ name: v.name, tensor: r.grads[v.name] })));
+    for (const g of Object.values(r.grads)) g.dispose();
+  };
   const warmup = backend === "cpu" ? 0 : 1;
-  for (let i = 0; i < warmup; i++) await model.trainOnBatch(x, y);
+  for (let i = 0; i < warmup; i++) await trainStep();
   const trainMs: number[] = [];
   const cpu0 = process.cpuUsage();
   const wall0 = performance.now();
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    await model.trainOnBatch(x, y);
+    await trainStep();
     trainMs.push(performance.now() - t0);
-    process.stderr.write(`  ${backend} ${name} step ${i + 1}/${steps}: ${trainMs[i].toFixed(0)} ms\n`);
+    process.stderr.write(`  ${backend} ${name} ×${replicas} step ${i + 1}/${steps}: ${trainMs[i].toFixed(0)} ms\n`);
   }
   const cpu = process.cpuUsage(cpu0);
   const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
+  await dp?.close();
+  const xt = tf.tensor(x, [bm.batch, ...bm.inputShape]);
   const inferMs: number[] = [];
   for (let i = 0; i < warmup + steps; i++) {
     const t0 = performance.now();
-    const out = model.predict(x) as tf.Tensor;
+    const out = model.predict(xt) as tf.Tensor;
     out.dataSync();
     out.dispose();
     if (i >= warmup) inferMs.push(performance.now() - t0);
@@ -124,12 +150,12 @@ async function runOne(backend: string, name: string, steps: number, profile: boo
     infer_clips_per_s: round((bm.batch * 1000) / median(inferMs)),
     train_step_ms: Math.round(median(trainMs)),
     timed_steps: steps,
-    optimizer,
+    optimizer: optimizerName,
     cpu_share: round(cpuShare),
   };
   if (profile) {
     const info = await tf.profile(async () => {
-      await model.trainOnBatch(x, y);
+      await trainStep();
     });
     const byKernel: Record<string, number> = {};
     for (const k of info.kernels.filter((k) => !k.name.endsWith("__op"))) byKernel[k.name] = (byKernel[k.name] ?? 0) + (await k.kernelTimeMs as number);
@@ -145,10 +171,28 @@ async function runOne(backend: string, name: string, steps: number, profile: boo
   return result;
 }
 
-function batchFor(backend: string, bm: BenchModel): number {
-  if (backend === "wasm" && bm.wasmBatch) return bm.wasmBatch;
+function batchFor(backend: string, bm: BenchModel, replicas: number): number {
+  // With ≥ 2 replicas every shard has its own wasm heap: the full batch fits where one heap overflows.
+  if (backend === "wasm" && bm.wasmBatch && replicas === 1) return bm.wasmBatch;
   if (backend === "cpu") return Math.min(CPU_BATCH, bm.batch);
   return bm.batch;
+}
+
+const PYTHON = "/usr/bin/python3";
+
+/** PyTorch's rows from bench/pytorch/train_reference.py, or why there are none. */
+function pytorchRows(models: string[], steps: number): { rows: TrainBenchResult[]; note?: string } {
+  const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  if (probe.status !== 0) {
+    return { rows: [], note: `PyTorch not measured: ${PYTHON} cannot import torch (Debian: apt-get install python3-torch)` };
+  }
+  process.stderr.write(`[bench train] pytorch-cpu (2 threads) ${models.join(", ")}\n`);
+  const child = spawnSync(PYTHON, [path.join(__dirname, "pytorch", "train_reference.py"), "--threads", "2", "--steps", String(steps), "--models", models.join(",")], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
+  if (child.status !== 0) return { rows: [], note: `PyTorch reference failed: ${child.stderr.trim().split("\n").slice(-1)[0]}` };
+  return { rows: JSON.parse(child.stdout) as TrainBenchResult[] };
 }
 
 function round(v: number): number {
@@ -157,17 +201,19 @@ function round(v: number): number {
 
 export async function run(argv: string[]): Promise<unknown> {
   const usage =
-    "npm run bench -- train [--backends wasm,cpu] [--models seed_v2_224,...] [--steps N] [--batch N] [--profile] [--kernels minimal]";
+    "npm run bench -- train [--backends wasm,cpu] [--models seed_v2_224,...] [--replicas 1,2] [--steps N] [--batch N] [--profile] [--kernels minimal] [--no-pytorch]";
   const { values } = parseCommandArgs(
     argv,
     {
       backends: { type: "string" },
       models: { type: "string" },
+      replicas: { type: "string" },
       steps: { type: "string" },
       profile: { type: "boolean" },
       child: { type: "boolean" },
       batch: { type: "string" },
       kernels: { type: "string" },
+      "no-pytorch": { type: "boolean" },
     },
     usage,
   );
@@ -176,27 +222,33 @@ export async function run(argv: string[]): Promise<unknown> {
   for (const m of models) if (!BENCH_MODELS[m]) throw new Error(`unknown bench model '${m}'; known: ${Object.keys(BENCH_MODELS).join(", ")}`);
   const backends = ((values.backends as string | undefined) ?? BACKENDS.join(",")).split(",").filter(Boolean);
   const batchOverride = values.batch ? intOption(values.batch as string, "batch", 1) : undefined;
-  if (values.child) return runOne(backends[0], models[0], steps, Boolean(values.profile), batchOverride);
+  // Data-parallel replicas to measure on wasm (one core each); other backends use their own threads.
+  const replicaCounts = ((values.replicas as string | undefined) ?? `1,${Math.min(2, os.cpus().length)}`)
+    .split(",")
+    .map((r) => intOption(r, "replicas", 1))
+    .filter((r, i, all) => all.indexOf(r) === i);
+  if (values.child) return runOne(backends[0], models[0], steps, Boolean(values.profile), batchOverride, replicaCounts[0]);
 
   const results: TrainBenchResult[] = [];
   for (const backend of backends) {
     for (const name of models) {
-      const bm = BENCH_MODELS[name];
-      const skip = backend === "cpu" ? CPU_SKIP[name] : backend === "tensorflow" && !tfjsNodeInstalled() ? TFJS_NODE_MISSING : undefined;
-      if (skip) {
-        results.push({ backend, threads: 1, model: name, zoo_model: bm.model, batch: bm.batch, skipped: skip });
-        continue;
-      }
-      // default_logmel_128 is the same network as mel_cnn4_128 when the default is mel_cnn4_128: measure once.
-      const twin = results.find((r) => r.backend === backend && r.zoo_model === bm.model && !r.skipped && r.batch === batchFor(backend, bm));
-      if (twin) {
-        results.push({ ...twin, model: name, note: `${bm.note ?? ""}; same network and batch as ${twin.model}: measured once`.replace(/^; /, "") });
-        continue;
-      }
-      process.stderr.write(`[bench train] ${backend} ${name} (batch ${batchFor(backend, bm)})\n`);
-      const childSteps = backend === "cpu" ? Math.min(steps, 1) : steps;
-      const runChild = (batch: number) =>
-        spawnSync(
+      for (const replicas of backend === "wasm" ? replicaCounts : [1]) {
+        const bm = BENCH_MODELS[name];
+        const batch = batchOverride ?? batchFor(backend, bm, replicas);
+        const skip = backend === "cpu" ? CPU_SKIP[name] : backend === "tensorflow" && !tfjsNodeInstalled() ? TFJS_NODE_MISSING : undefined;
+        if (skip) {
+          results.push({ backend, threads: 1, model: name, zoo_model: bm.model, batch: bm.batch, skipped: skip });
+          continue;
+        }
+        // default_logmel_128 is the same network as mel_cnn4_128 when the default is mel_cnn4_128: measure once.
+        const twin = results.find((r) => r.backend === backend && r.zoo_model === bm.model && !r.skipped && r.batch === batch && (r.replicas ?? 1) === replicas);
+        if (twin) {
+          results.push({ ...twin, model: name, note: `${bm.note ?? ""}; same network and batch as ${twin.model}: measured once`.replace(/^; /, "") });
+          continue;
+        }
+        process.stderr.write(`[bench train] ${backend} ${name} (batch ${batch}, ${replicas} replica${replicas === 1 ? "" : "s"})\n`);
+        const childSteps = backend === "cpu" ? Math.min(steps, 1) : steps;
+        const child = spawnSync(
           process.execPath,
           [
             "--import",
@@ -208,10 +260,12 @@ export async function run(argv: string[]): Promise<unknown> {
             backend,
             "--models",
             name,
+            "--replicas",
+            String(replicas),
             "--steps",
             String(childSteps),
             "--batch",
-            String(batchOverride ?? batch),
+            String(batch),
             ...(values.profile ? ["--profile"] : []),
           ],
           {
@@ -222,24 +276,27 @@ export async function run(argv: string[]): Promise<unknown> {
             env: { ...process.env, ...(values.kernels ? { FMALAB_WASM_KERNELS: values.kernels as string } : {}) },
           },
         );
-      let child = runChild(batchFor(backend, bm));
-      process.stderr.write(child.stderr.split("\n").filter((l) => l.startsWith("  ")).join("\n") + "\n");
-      let retried = "";
-      if (child.status !== 0 && bm.fallbackBatch && /memory access out of bounds|out of memory/i.test(child.stderr)) {
-        retried = `batch ${bm.batch} ran out of wasm heap (4 GiB max); measured at batch ${bm.fallbackBatch}`;
-        process.stderr.write(`[bench train] ${retried}\n`);
-        child = runChild(bm.fallbackBatch);
         process.stderr.write(child.stderr.split("\n").filter((l) => l.startsWith("  ")).join("\n") + "\n");
+        if (child.status !== 0) {
+          const why = child.stderr.split("\n").find((l) => /Error/.test(l)) ?? `exit ${child.status}`;
+          results.push({ backend, threads: 0, replicas, model: name, zoo_model: bm.model, batch, skipped: `failed: ${why.trim().slice(0, 300)}` });
+          continue;
+        }
+        results.push(JSON.parse(child.stdout) as TrainBenchResult);
       }
-      if (child.status !== 0) {
-        const why = child.stderr.split("\n").find((l) => /Error/.test(l)) ?? `exit ${child.status}`;
-        results.push({ backend, threads: 0, model: name, zoo_model: bm.model, batch: bm.batch, skipped: `failed: ${why.trim().slice(0, 300)}` });
-        continue;
-      }
-      const result = JSON.parse(child.stdout) as TrainBenchResult;
-      if (retried) result.note = [result.note, retried].filter(Boolean).join("; ");
-      results.push(result);
     }
+  }
+  if (!values["no-pytorch"]) {
+    const torch = pytorchRows(models, steps);
+    for (const r of results) {
+      const ref = torch.rows.find((t) => t.model === r.model);
+      if (ref?.train_clips_per_s && r.train_clips_per_s) {
+        r.vs_pytorch_train = round(r.train_clips_per_s / ref.train_clips_per_s);
+        if (ref.batch !== r.batch) r.note = [r.note, `PyTorch measured at batch ${ref.batch}`].filter(Boolean).join("; ");
+      }
+    }
+    results.push(...torch.rows);
+    if (torch.note) results.push({ backend: "pytorch-cpu", threads: 2, model: models.join(","), zoo_model: "", batch: 0, skipped: torch.note });
   }
   return results;
 }

@@ -38,6 +38,12 @@ export interface TrainConfig {
   seed: number;
   backend?: BackendName;
   threads?: number;
+  /**
+   * Data-parallel replicas: each batch is split over this many model replicas, one per core (worker
+   * threads; src/train/data-parallel.ts), and their gradients are combined into the batch's. 1 = off.
+   * Batch norm then normalises each shard by its own statistics, so results differ between counts.
+   */
+  replicas: number;
   /** Crops per track at validation and test time; track probabilities = mean of the crops' softmax. */
   evalCrops: number;
   /** Random training crops per track per epoch (more steps per pass over the cache). */
@@ -68,6 +74,7 @@ export const DEFAULT_TRAIN_CONFIG: Omit<TrainConfig, "model" | "data"> = {
   reduceLrOnPlateau: { factor: 0.5, patience: 2, minLr: 1e-5 },
   earlyStopping: { patience: 5 },
   seed: 0,
+  replicas: 1,
   evalCrops: 5,
   trainCropsPerTrack: 1,
   evaluateAtEnd: true,
@@ -126,6 +133,7 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
   positiveInt(config.batchSize, "batchSize");
   positiveInt(config.evalCrops, "evalCrops");
   positiveInt(config.trainCropsPerTrack, "trainCropsPerTrack");
+  positiveInt(config.replicas, "replicas");
   if (config.maxTracksPerSplit !== undefined) positiveInt(config.maxTracksPerSplit, "maxTracksPerSplit");
   if (!Number.isInteger(config.bnRecalibration) || config.bnRecalibration < 0) {
     throw new UsageError(`training config: bnRecalibration must be an integer ≥ 0, got ${config.bnRecalibration}`);
@@ -159,8 +167,8 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 
 /**
  * Fields that must be equal for a checkpoint to be resumed with a config: everything that shapes the
- * model, the data, or the random stream. epochs may grow (train longer); runsDir/runId/backend/threads
- * and evaluateAtEnd may differ.
+ * model, the data, or the random stream (replicas: each shard draws its own dropout seeds). epochs may
+ * grow (train longer); runsDir/runId/backend/threads and evaluateAtEnd may differ.
  */
 export const RESUME_FIXED_FIELDS = [
   "model",
@@ -178,14 +186,18 @@ export const RESUME_FIXED_FIELDS = [
   "trainCropsPerTrack",
   "maxTracksPerSplit",
   "bnRecalibration",
+  "replicas",
 ] as const;
+
+/** Values a field had before it existed, for runs stored by older versions. */
+const FIELD_DEFAULT_WHEN_ABSENT: Partial<Record<(typeof RESUME_FIXED_FIELDS)[number], unknown>> = { replicas: 1 };
 
 /** Differences between a stored run config and a new one, as "field: stored → new" lines. */
 export function resumeConflicts(stored: TrainConfig, wanted: TrainConfig): string[] {
   const out: string[] = [];
   for (const field of RESUME_FIXED_FIELDS) {
-    const a = JSON.stringify(stored[field]);
-    const b = JSON.stringify(wanted[field]);
+    const a = JSON.stringify(stored[field] ?? FIELD_DEFAULT_WHEN_ABSENT[field]);
+    const b = JSON.stringify(wanted[field] ?? FIELD_DEFAULT_WHEN_ABSENT[field]);
     if (a !== b) out.push(`${field}: ${a ?? "unset"} in the run, ${b ?? "unset"} now`);
   }
   return out;

@@ -15,7 +15,7 @@ import { Rng } from "../util/random";
 import { UsageError } from "../util/errors";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
 import { ProgressBar } from "../util/progress";
-import { initBackend, type BackendChoice } from "../tf/backend";
+import { initBackend, type BackendChoice, type BackendName } from "../tf/backend";
 import { saveModel, loadModel } from "../tf/io";
 import { getModelSpec, MODEL_ZOO } from "../models/zoo";
 import { seedImage } from "../features/image";
@@ -39,8 +39,12 @@ import { mixupBatch } from "./augment";
 import { readJsonFile, readNamedArrays, recoverDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
 import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
 import { openTrainingData } from "./sources";
+import { batchGradients, dropoutLayers } from "./step";
+import { GradientReplicas } from "./data-parallel";
 import { lossAndAccuracy, modelExampleShape, outputIsProbability, predictTracks } from "../eval/predict";
 import { evaluateModel, type EvaluationResult } from "../eval/evaluate";
+
+export { weightedCrossEntropy } from "./step";
 
 export interface BatchProgress {
   epoch: number;
@@ -134,11 +138,7 @@ function decayedVariables(model: tf.LayersModel): tf.Variable[] {
 
 /** Give every Dropout layer a fresh seed from the run Rng (see the file comment). */
 function reseedDropout(model: tf.LayersModel, rng: Rng): void {
-  for (const layer of model.layers) {
-    if (layer.getClassName().includes("Dropout") && "rate" in layer) {
-      (layer as unknown as { seed: number }).seed = rng.nextUint32();
-    }
-  }
+  for (const layer of dropoutLayers(model)) layer.seed = rng.nextUint32();
 }
 
 /**
@@ -161,7 +161,7 @@ export function recalibrateBatchNorm(
   const size = shape.reduce((a, b) => a * b, 1);
   const picks = Array.from({ length: n }, (_, i) => examples[Math.floor((i * examples.length) / n)]);
   const saved = bns.map((l) => l.momentum);
-  const dropouts = model.layers.filter((l) => l.getClassName().includes("Dropout") && "rate" in l) as unknown as Array<{ seed: number }>;
+  const dropouts = dropoutLayers(model);
   try {
     for (let start = 0, k = 1; start < n; start += batchSize, k++) {
       const batch = picks.slice(start, start + batchSize);
@@ -177,25 +177,6 @@ export function recalibrateBatchNorm(
     bns.forEach((l, i) => (l.momentum = saved[i]));
   }
   return n;
-}
-
-/**
- * Mean cross-entropy with soft labels y (one-hot or mixup) and optional class weights: each example's
- * weight is Σ_c y_c·w_c, and the loss is Σ wᵢ·ℓᵢ / Σ wᵢ (PyTorch's CrossEntropyLoss(weight=…)).
- */
-export function weightedCrossEntropy(
-  output: tf.Tensor2D,
-  labels: tf.Tensor2D,
-  classWeights: tf.Tensor1D | null,
-  outputIsProb: boolean,
-): tf.Scalar {
-  return tf.tidy(() => {
-    const logp = outputIsProb ? tf.log(tf.clipByValue(output, 1e-7, 1)) : tf.logSoftmax(output);
-    const perExample = tf.neg(tf.sum(tf.mul(labels, logp), 1));
-    if (!classWeights) return tf.mean(perExample) as tf.Scalar;
-    const w = tf.sum(tf.mul(labels, classWeights), 1);
-    return tf.div(tf.sum(tf.mul(w, perExample)), tf.sum(w)) as tf.Scalar;
-  });
 }
 
 async function namedArrays(tensors: Array<{ name: string; tensor: tf.Tensor }>): Promise<NamedArray[]> {
@@ -463,13 +444,14 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   const prep = prepareData(config, runId, data, stored, backend);
   const { classes, examples, builder } = prep;
 
-  const model = getModelSpec(config.model).build({
+  const buildOptions = {
     numClasses: classes.length,
     seed: config.seed,
     width: config.modelOptions?.width,
     inputShape: config.modelOptions?.inputShape,
     inputDim: prep.input.kind === "features" ? prep.input.width : undefined,
-  });
+  };
+  const model = getModelSpec(config.model).build(buildOptions);
   const penultimate = getModelSpec(config.model).penultimateLayer ?? null;
   const exampleShape = modelExampleShape(model);
   const exampleSize = exampleShape.reduce((a, b) => a * b, 1);
@@ -547,8 +529,20 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   const outputIsProb = outputIsProbability(model);
   const valLabels = examples.validation.map((e) => e.label);
   const B = config.batchSize;
+  let replicas: GradientReplicas | null = null;
 
   try {
+    if (config.replicas > 1) {
+      replicas = await GradientReplicas.start(trainVars, {
+        model: config.model,
+        build: buildOptions,
+        backend: backend.backend as BackendName,
+        workers: config.replicas - 1,
+        classWeights: prep.classWeights,
+        outputIsProb,
+      });
+      log(`data-parallel: each batch split over ${config.replicas} replicas (${config.replicas - 1} worker thread${config.replicas === 2 ? "" : "s"} + this one)`);
+    }
     while (!loop.stopped && loop.epoch < config.epochs) {
       const epoch = loop.epoch + 1;
       const started = Date.now();
@@ -571,27 +565,22 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
           y[i * k + ex.label] = 1;
         });
         if (config.augment.mixupAlpha > 0) mixupBatch(x, y, n, config.augment.mixupAlpha, rng);
-        reseedDropout(model, rng);
-        let predicted: tf.Tensor | null = null;
-        const stats = tf.tidy(() => {
-          const xt = tf.tensor(x, [n, ...exampleShape]);
-          const yt = tf.tensor2d(y, [n, k]);
-          const { value, grads } = tf.variableGrads(() => {
-            const out = model.apply(xt, { training: true }) as tf.Tensor2D;
-            predicted = tf.keep(tf.argMax(out, 1));
-            return weightedCrossEntropy(out, yt, cwTensor, outputIsProb);
-          }, trainVars);
+        let step: { loss: number; hits: number; grads: tf.NamedTensorMap };
+        if (replicas) {
+          step = await replicas.gradients(model, x, y, n, exampleShape, () => dropoutLayers(model).map(() => rng.nextUint32()));
+        } else {
+          reseedDropout(model, rng);
+          step = batchGradients(model, trainVars, x, y, n, exampleShape, cwTensor, outputIsProb);
+        }
+        const { loss: batchLoss, hits: batchHits, grads } = step;
+        tf.tidy(() => {
           optimizer.applyGradients(trainVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
           if (config.weightDecay > 0) {
             const keep = 1 - loop.lr * config.weightDecay;
             for (const v of decayVars) v.assign(tf.mul(v, keep));
           }
-          const hits = tf.sum(tf.cast(tf.equal(predicted as unknown as tf.Tensor, tf.argMax(yt, 1)), "float32"));
-          return tf.stack([value, hits]);
         });
-        const [batchLoss, batchHits] = stats.dataSync();
-        stats.dispose();
-        if (predicted) (predicted as tf.Tensor).dispose();
+        for (const g of Object.values(grads)) g.dispose();
         if (!Number.isFinite(batchLoss)) {
           throw new Error(`training diverged: loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} (try a lower --lr)`);
         }
@@ -688,6 +677,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
       excluded: data.excluded,
     };
   } finally {
+    await replicas?.close();
     cwTensor?.dispose();
     optimizer.dispose();
     model.dispose();

@@ -46,6 +46,9 @@ predictions.jsonl, embeddings.f32 + embeddings.json.
   --lr-patience N     epochs without improvement before halving the lr (default ${d.reduceLrOnPlateau.patience})
   --backend NAME      tensorflow, wasm or cpu (default: the fastest available)
   --threads N         wasm threads
+  --replicas R        data-parallel: split each batch over R model replicas, one core each (worker
+                      threads); wasm computes on one core, so R = the core count trains ≈R× faster
+                      (default 1; batch norm then uses per-replica batch statistics)
   --no-eval           skip the test-set evaluation at the end
   --quiet             no progress bar`;
 
@@ -88,6 +91,7 @@ export const command: CliCommand = {
         "lr-patience": { type: "string" },
         backend: { type: "string" },
         threads: { type: "string" },
+        replicas: { type: "string" },
         "no-eval": { type: "boolean" },
         quick: { type: "boolean" },
         quiet: { type: "boolean" },
@@ -109,7 +113,7 @@ export const command: CliCommand = {
     const options = { progress: values.quiet !== true };
     let record;
     if (values.resume !== undefined) {
-      const fixed = ["model", "data", "cache", "run-id", "quick", "batch", "lr", "weight-decay", "seed", "class-weights", "mixup", "specaugment", "time-stretch", "pitch-shift", "noise", "eval-crops", "crops-per-track", "max-tracks", "patience", "lr-patience"] as const;
+      const fixed = ["model", "data", "cache", "run-id", "quick", "batch", "lr", "weight-decay", "seed", "class-weights", "mixup", "specaugment", "time-stretch", "pitch-shift", "noise", "eval-crops", "crops-per-track", "max-tracks", "patience", "lr-patience", "replicas"] as const;
       const given = fixed.filter((k) => values[k] !== undefined);
       if (given.length) throw new UsageError(`--resume continues a run with its own settings; drop ${given.map((k) => `--${k}`).join(", ")}`);
       const stored = readJsonFile<RunConfigFile>(path.join(runsDir, values.resume, RUN_FILES.config), `run config of "${values.resume}"`);
@@ -139,6 +143,7 @@ export const command: CliCommand = {
         maxTracksPerSplit: values["max-tracks"] === undefined ? undefined : intOption(values["max-tracks"], "max-tracks", 1),
         earlyStopping: { patience: values.patience === undefined ? undefined : intOption(values.patience, "patience", 0, 0) },
         reduceLrOnPlateau: { patience: values["lr-patience"] === undefined ? undefined : intOption(values["lr-patience"], "lr-patience", 0, 0) },
+        replicas: values.replicas === undefined ? undefined : intOption(values.replicas, "replicas", 1),
         ...stripUndefined(common),
       };
       // Options left out are undefined here: drop them so the preset's values stay.
