@@ -3,7 +3,10 @@
 // log-mel from 22.05 kHz PCM, the meyda clip features, mp3 → log-mel dB end to end; cache build
 // throughput (src/features/cache.ts benchCacheThroughput), peak RSS, and parity with librosa's dB over
 // the 8 sample clips when ../shared is present. Default clips: ../shared/fma-sample/audio, else a
-// synthetic 30 s MP3 made with lamejs in a temp folder.
+// synthetic 30 s MP3 made with lamejs in a temp folder. For comparison, on the same clips and runs: librosa's
+// pipeline (bench/librosa/pipeline_reference.py, when /usr/bin/python3 has soundfile, scipy and numpy) and
+// the native libmpg123 decode floor (the `mpg123` CLI, when installed).
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -63,6 +66,63 @@ async function cacheThroughput(dir: string, workers: number): Promise<{ value: n
   }
 }
 
+const PYTHON = "/usr/bin/python3";
+
+/** bench/librosa/pipeline_reference.py's JSON on the same clips, or why there is none. */
+function librosaPipeline(clipsDir: string, runs: number): { json: Record<string, unknown> | null; note: string | null } {
+  const probe = spawnSync(PYTHON, ["-c", "import soundfile, scipy, numpy"], { encoding: "utf8" });
+  if (probe.error || probe.status !== 0) {
+    return {
+      json: null,
+      note: `not measured: ${PYTHON} cannot import soundfile, scipy and numpy (Debian: apt-get install python3-soundfile python3-scipy)`,
+    };
+  }
+  process.stderr.write("librosa pipeline reference (python3)…\n");
+  const script = path.join(__dirname, "librosa", "pipeline_reference.py");
+  const child = spawnSync(PYTHON, [script, "--clips", clipsDir, "--runs", String(runs)], { encoding: "utf8", maxBuffer: 1 << 24 });
+  if (child.status !== 0) {
+    const why = child.error?.message ?? child.stderr.trim().split("\n").slice(-1)[0];
+    return { json: null, note: `librosa pipeline reference failed: ${why}` };
+  }
+  return { json: JSON.parse(child.stdout) as Record<string, unknown>, note: null };
+}
+
+/** Wall milliseconds of one run of a command (it must succeed). */
+function timeCommand(cmd: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, args, { stdio: "ignore" });
+  const ms = performance.now() - t0;
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} exited with ${r.status}`);
+  return ms;
+}
+
+/**
+ * The native decode floor: `mpg123 -q -t -m -2 CLIP` (decode only, mono mix, 2:1 down-sampling) per clip,
+ * median over runs scaled to 30 s, then over clips; and `mpg123 --version` as the process start cost.
+ */
+function nativeMpg123(clipsDir: string, durations: Map<string, number>, runs: number): { decodeMs: number | null; startMs: number | null; note: string } {
+  const note = "native libmpg123 (AVX), mono mix + 2:1 down-sampling, the least decoding work possible; includes process start";
+  const probe = spawnSync("mpg123", ["--version"], { stdio: "ignore" });
+  if (probe.error || probe.status !== 0) return { decodeMs: null, startMs: null, note: "not measured: no mpg123 CLI (Debian: apt-get install mpg123)" };
+  process.stderr.write("native mpg123 decode floor…\n");
+  try {
+    const starts: number[] = [];
+    for (let i = 0; i < Math.max(5, runs); i++) starts.push(timeCommand("mpg123", ["--version"]));
+    const perClip: number[] = [];
+    for (const [file, durationS] of durations) {
+      const args = ["-q", "-t", "-m", "-2", path.join(clipsDir, file)];
+      timeCommand("mpg123", args); // page cache, binary and libraries warm
+      const ms: number[] = [];
+      for (let r = 0; r < runs; r++) ms.push(timeCommand("mpg123", args) * (30 / durationS));
+      perClip.push(median(ms));
+    }
+    return { decodeMs: round(median(perClip)), startMs: round(median(starts)), note };
+  } catch (err) {
+    return { decodeMs: null, startMs: null, note: `mpg123 failed: ${(err as Error).message}` };
+  }
+}
+
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseArgs({
     args: argv,
@@ -100,6 +160,7 @@ export async function run(argv: string[]): Promise<unknown> {
     let dbSum = 0;
     let dbCount = 0;
     let refClips = 0;
+    const durations = new Map<string, number>();
     // Warm-up: JIT, WASM instantiation, resampler tables, FFT plans.
     {
       const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, files[0])));
@@ -135,6 +196,7 @@ export async function run(argv: string[]): Promise<unknown> {
           clip.features_cpu.push(cpuLast);
         }
         const scale = 30 / decoded.durationS; // normalise to a 30 s clip
+        durations.set(file, decoded.durationS);
         const scale44 = (30 * 44100) / src44.length;
         clip.decode.push(tDecode * scale);
         clip.decode_cpu.push(cDecode * scale);
@@ -177,6 +239,13 @@ export async function run(argv: string[]): Promise<unknown> {
         clips: refClips,
       };
     }
+    const ours = { decode: median(per.decode), logmel: median(per.logmel), end_to_end: median(per.end_to_end) };
+    const librosa = librosaPipeline(clipsDir, runs);
+    const ratio = (key: string, ourMs: number): number | null => {
+      const v = librosa.json?.[`${key}_ms`];
+      return typeof v === "number" && ourMs > 0 ? round(v / ourMs, 2) : null;
+    };
+    const native = nativeMpg123(clipsDir, durations, runs);
     let cache: { value: number | null; reason: string | null } = { value: null, reason: "skipped (--no-cache)" };
     if (!values["no-cache"]) {
       process.stderr.write(`cache build throughput over ${files.length} clips with ${values.workers} workers…\n`);
@@ -207,6 +276,19 @@ export async function run(argv: string[]): Promise<unknown> {
       ...(cache.reason ? { cache_note: cache.reason } : {}),
       peak_rss_mb: peakRssMb(),
       vs_librosa: vsLibrosa,
+      librosa_pipeline: librosa.json,
+      ...(librosa.note ? { librosa_pipeline_note: librosa.note } : {}),
+      // librosa's ms / ours (> 1: we are faster).
+      speedup_vs_librosa: librosa.json
+        ? {
+            end_to_end: ratio("end_to_end", ours.end_to_end),
+            logmel: ratio("logmel", ours.logmel),
+            decode: ratio("decode", ours.decode),
+          }
+        : null,
+      native_mpg123_decode_ms: native.decodeMs,
+      native_mpg123_process_start_ms: native.startMs,
+      native_mpg123_note: native.note,
       cpus: os.cpus().length,
       load_avg_1m: round(os.loadavg()[0], 2),
     };

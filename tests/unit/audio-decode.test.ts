@@ -100,6 +100,60 @@ test("concurrent decodes share one decoder safely", async () => {
   assert.deepEqual(da.channels[0], da2.channels[0]);
 });
 
+/** Bit-level equality of two sample arrays (NaN-safe; -0 ≠ +0). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** A new mpg123-decoder instance per file, through its public API only: the reference for reuse. */
+async function freshDecode(bytes: Uint8Array): Promise<Float32Array[]> {
+  const { MPEGDecoder } = require("mpg123-decoder") as typeof import("mpg123-decoder");
+  const d = new MPEGDecoder({ enableGapless: true });
+  await d.ready;
+  try {
+    return d.decode(bytes.subarray(scanMp3(bytes).audioStart)).channelData;
+  } finally {
+    d.free();
+  }
+}
+
+async function assertReuseExact(t: { diagnostic(m: string): void }, a: Uint8Array, b: Uint8Array, label: string): Promise<void> {
+  const refA = await freshDecode(a);
+  const refB = await freshDecode(b);
+  // One shared decoder, files in sequence: A, B, A (B also after a truncated A, whose decode stops mid-frame).
+  const a1 = await decodeMp3(a, `${label}-A`);
+  const b1 = await decodeMp3(b, `${label}-B`);
+  const cut = await decodeMp3(a.subarray(0, (a.length >> 1) + 77), `${label}-A-cut`, { minDurationS: 0 });
+  const b2 = await decodeMp3(b, `${label}-B-again`);
+  const a2 = await decodeMp3(a, `${label}-A-again`);
+  assert.equal(cut.truncated, true);
+  for (const [name, got, ref] of [["A", a1, refA], ["B", b1, refB], ["B again", b2, refB], ["A again", a2, refA]] as const) {
+    assert.equal(got.channels.length, name.startsWith("A") ? a1.channels.length : b1.channels.length);
+    got.channels.forEach((ch, c) => {
+      assert.ok(ch.length > 0);
+      assert.ok(sameBits(ch, ref[c]), `${label} ${name} channel ${c}: differs from a fresh decoder's output`);
+    });
+  }
+  t.diagnostic(`${label}: A ${a1.channels[0].length} and B ${b1.channels[0].length} samples identical to fresh decoders`);
+}
+
+test("the reused decoder is bit-exact with a fresh one: synthetic A, B, A", async (t) => {
+  const a = encodeToneMp3({ sampleRate: 44100, channels: 2, durationS: 3, freqs: [220, 3520] });
+  const b = encodeToneMp3({ sampleRate: 22050, channels: 1, durationS: 2, freqs: [700], kbps: 64 });
+  await assertReuseExact(t, a, b, "lamejs");
+});
+
+test("the reused decoder is bit-exact with a fresh one: real clips A, B, A", async (t) => {
+  const audio = sampleAudioDir();
+  if (!audio) return t.skip("../shared/fma-sample absent");
+  const read = (f: string) => new Uint8Array(fs.readFileSync(path.join(audio, f)));
+  await assertReuseExact(t, read("000002.mp3"), read("000140.mp3"), "fma");
+});
+
 test("loadAudio: sr, mono, durationS options", async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-audio-"));
   try {
