@@ -206,3 +206,43 @@ test("Identity and same-dtype Cast on wasm share the buffer; values and dtypes a
   assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
   tf.dispose([id, same, toInt]);
 });
+
+// BatchMatMul with one transposed operand goes through our rewrite (src/tf/wasm-kernels/matmul.ts):
+// A^T·B with A transposed explicitly; A·B^T as (B·A^T)^T when B is the big operand, else the package's
+// kernel. Each case against the cpu backend, batched and broadcast ones included.
+const MATMUL_CASES: Array<{ a: number[]; b: number[]; tA: boolean; tB: boolean; why: string }> = [
+  { a: [5, 7], b: [5, 3], tA: true, tB: false, why: "A^T·B (weight gradient)" },
+  { a: [2, 5, 7], b: [2, 5, 3], tA: true, tB: false, why: "batched A^T·B" },
+  { a: [4, 6], b: [50, 6], tA: false, tB: true, why: "A·B^T, B big: rewritten" },
+  { a: [1, 4, 6], b: [3, 50, 6], tA: false, tB: true, why: "A·B^T broadcast over B's batch: rewritten" },
+  { a: [40, 6], b: [3, 6], tA: false, tB: true, why: "A·B^T, B small: package kernel" },
+  { a: [5, 7], b: [3, 5], tA: true, tB: true, why: "both transposed: package kernel" },
+  { a: [3, 4], b: [4, 2], tA: false, tB: false, why: "plain: package kernel" },
+];
+for (const [i, c] of MATMUL_CASES.entries()) {
+  test(`BatchMatMul wasm = cpu: ${c.why} (a ${c.a.join("×")}, b ${c.b.join("×")})`, async () => {
+    const av = randomArray(c.a.reduce((x, y) => x * y), 500 + i);
+    const bv = randomArray(c.b.reduce((x, y) => x * y), 600 + i);
+    const run = () => tf.matMul(tf.tensor(av, c.a), tf.tensor(bv, c.b), c.tA, c.tB);
+    const [wasm] = await onBackend("wasm", run);
+    const [cpu] = await onBackend("cpu", run);
+    await tf.setBackend("wasm");
+    assert.equal(wasm.length, cpu.length);
+    const err = relMaxError(wasm, cpu);
+    assert.ok(err < TOL, `relative max error ${err}`);
+  });
+}
+
+test("BatchMatMul rewrites free their intermediates (backend buffers before = after)", async () => {
+  await tf.setBackend("wasm");
+  const backend = tf.backend() as unknown as { numDataIds(): number };
+  const a = tf.randomNormal([4, 6]);
+  const b = tf.randomNormal([50, 6]);
+  const c = tf.randomNormal([50, 3]);
+  const before = backend.numDataIds();
+  for (const [x, y, tA, tB] of [[a, b, false, true], [b, c, true, false]] as Array<[tf.Tensor2D, tf.Tensor2D, boolean, boolean]>) {
+    tf.matMul(x, y, tA, tB).dispose();
+  }
+  assert.equal(backend.numDataIds(), before);
+  tf.dispose([a, b, c]);
+});

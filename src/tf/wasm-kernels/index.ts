@@ -5,17 +5,19 @@ import { fusedBatchNormGradConfig } from "./batchnorm-grad";
 import { makeReduceWasm } from "./reduce";
 import { maxPoolGradWasm } from "./maxpool-grad";
 import { makeCastWasm, makeIdentityWasm } from "./identity";
+import { makeBatchMatMulWasm } from "./matmul";
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
 export { makeReduceWasm, contiguousReduction } from "./reduce";
 export { maxPoolGradWasm } from "./maxpool-grad";
 export { makeCastWasm, makeIdentityWasm } from "./identity";
+export { makeBatchMatMulWasm } from "./matmul";
 
 const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 
 /** The kernels this module adds or replaces on wasm. */
-export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity", "Cast"] as const;
+export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "Sum", "Mean", "MaxPoolGrad", "Identity", "Cast", "BatchMatMul"] as const;
 
 /**
  * Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises).
@@ -38,6 +40,7 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel("MaxPoolGrad", () => maxPoolGradWasm);
   replaceKernel("Identity", (original) => makeIdentityWasm(original));
   replaceKernel("Cast", (original) => makeCastWasm(original));
+  replaceKernel("BatchMatMul", (original) => makeBatchMatMulWasm(original));
   tf.registerGradient(fusedBatchNormGradConfig);
 }
 
