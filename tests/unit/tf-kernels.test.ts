@@ -213,6 +213,7 @@ test("Identity and same-dtype Cast on wasm share the buffer; values and dtypes a
 const MATMUL_CASES: Array<{ a: number[]; b: number[]; tA: boolean; tB: boolean; why: string }> = [
   { a: [5, 7], b: [5, 3], tA: true, tB: false, why: "A^T·B (weight gradient)" },
   { a: [2, 5, 7], b: [2, 5, 3], tA: true, tB: false, why: "batched A^T·B" },
+  { a: [9, 7], b: [9, 1], tA: true, tB: false, why: "A^T·w, matrix–vector: package kernel" },
   { a: [4, 6], b: [50, 6], tA: false, tB: true, why: "A·B^T, B big: rewritten" },
   { a: [1, 4, 6], b: [3, 50, 6], tA: false, tB: true, why: "A·B^T broadcast over B's batch: rewritten" },
   { a: [40, 6], b: [3, 6], tA: false, tB: true, why: "A·B^T, B small: package kernel" },

@@ -3,7 +3,8 @@
 // the weight gradient x^T·dy took 1.1 s and the input gradient dy·W^T 0.57 s, against 0.08 s for the
 // forward x·W. Both gradients are rewritten as untransposed products plus cheap transposes of the small
 // operands (measured 0.12 s and 0.05 s):
-//   A^T·B = (A^T)·B               with A^T made explicitly (A is [k, m]: the activations, small)
+//   A^T·B = (A^T)·B               with A^T made explicitly (A is [k, m]: the activations, small),
+//                                 when B is wider than A is deep
 //   A·B^T = (B·A^T)^T             when B is the big operand: transposes A and the result, never B
 // Everything else goes to the package's kernel.
 import * as tf from "@tensorflow/tfjs";
@@ -36,6 +37,11 @@ export function makeBatchMatMulWasm(original: KernelFunc | null) {
     if (a.dtype !== "float32" || b.dtype !== "float32" || transposeA === transposeB) return call(args);
     const plain = { transposeA: false, transposeB: false };
     if (transposeA) {
+      // Only when the product is wider than A is deep (N ≥ K): a matrix–vector product xᵀ·w (our Sum and
+      // Mean, N = 1) reads x once in place on the package's path, where transposing x would double the traffic.
+      const k = a.shape[a.shape.length - 2];
+      const n = b.shape[b.shape.length - 1];
+      if (n < k) return call(args);
       const at = transposeInfo(backend, a, swapLastTwo(a.shape.length));
       try {
         return call({ ...args, inputs: { a: at, b }, attrs: plain });
