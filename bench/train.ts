@@ -23,9 +23,7 @@ interface BenchModel {
   batch: number;
   inputShape: [number, number, number];
   optimizer?: "adam" | "sgd";
-  /** Retried with this batch when the wasm heap (4 GiB at most) runs out at `batch`. */
-  fallbackBatch?: number;
-  /** Batch used on wasm from the start (known not to fit at `batch`). */
+  /** Batch used on wasm with one replica (`batch` does not fit one wasm heap). */
   wasmBatch?: number;
   note?: string;
 }
@@ -38,7 +36,7 @@ const BENCH_MODELS: Record<string, BenchModel> = {
     optimizer: "sgd",
     wasmBatch: 8,
     note:
-      "SGD keeps optimizer state small (Adam adds two 411 MB moment buffers for the dense layer); on wasm batch 8, since a batch-16 step (SGD or Adam) overruns the wasm backend's 4 GiB heap (peak RSS ≈3.5 GB at batch 8)",
+      "SGD keeps optimizer state small (Adam adds two 411 MB moment buffers for the dense layer); with 1 replica on wasm batch 8, since a batch-16 step overruns one wasm heap (4 GiB); with 2 replicas each heap holds a batch-8 shard, so batch 16 is measured",
   },
   default_logmel_128: { model: DEFAULT_MODEL, batch: 32, inputShape: [128, 128, 1], note: `the default model (${DEFAULT_MODEL})` },
   probe_3conv_128: { model: "probe_3conv_128", batch: 32, inputShape: [128, 128, 1] },
