@@ -247,3 +247,37 @@ test("BatchMatMul rewrites free their intermediates (backend buffers before = af
   assert.equal(backend.numDataIds(), before);
   tf.dispose([a, b, c]);
 });
+
+// Mean and Sum gradients broadcast dy without a tensor of ones (src/tf/wasm-kernels/reduce-grad.ts): on
+// wasm through the copy kernel for contiguous axes (batch-norm moments, global pooling, trailing axes),
+// tfjs-core's formula otherwise; against the cpu backend, and on wasm bit for bit against the formula.
+const REDUCE_GRAD_CASES: Array<{ shape: number[]; axis: number[]; keepDims: boolean; why: string }> = [
+  { shape: [2, 5, 6, 3], axis: [0, 1, 2], keepDims: false, why: "batch-norm moments (N, H, W)" },
+  { shape: [2, 5, 6, 3], axis: [1, 2], keepDims: false, why: "global average pooling (H, W)" },
+  { shape: [3, 7], axis: [1], keepDims: true, why: "last axis, keepDims" },
+  { shape: [4, 3, 5], axis: [0], keepDims: false, why: "first axis" },
+  { shape: [2, 5, 6, 3], axis: [0, 2], keepDims: false, why: "non-contiguous axes: tfjs-core's formula" },
+];
+for (const [i, c] of REDUCE_GRAD_CASES.entries()) {
+  for (const op of ["mean", "sum"] as const) {
+    test(`${op} gradient wasm = cpu: ${c.why}`, async () => {
+      const xv = randomArray(c.shape.reduce((a, b) => a * b), 700 + i);
+      const outShape = c.shape.map((d, a) => (c.axis.includes(a) ? 1 : d)).filter((d, a) => c.keepDims || !c.axis.includes(a));
+      const dyv = randomArray(outShape.reduce((a, b) => a * b, 1), 800 + i);
+      const run = () => tf.grad((x: tf.Tensor) => tf.mul(tf[op](x, c.axis, c.keepDims), tf.tensor(dyv, outShape)).sum())(tf.tensor(xv, c.shape));
+      const [wasm] = await onBackend("wasm", run);
+      const [cpu] = await onBackend("cpu", run);
+      await tf.setBackend("wasm");
+      assert.equal(wasm.length, xv.length);
+      assert.ok(relMaxError(wasm, cpu) < TOL, `relative max error ${relMaxError(wasm, cpu)}`);
+      // tfjs-core's formula on wasm: (dy reshaped · ones) / R.
+      const R = c.axis.reduce((n, a) => n * c.shape[a], 1);
+      const expandedShape = c.shape.map((d, a) => (c.axis.includes(a) ? 1 : d));
+      const [formula] = await onBackend("wasm", () => {
+        const full = tf.mul(tf.reshape(tf.tensor(dyv, outShape), expandedShape), tf.ones(c.shape));
+        return op === "mean" ? tf.div(full, R) : full;
+      });
+      assert.deepEqual(Array.from(wasm), Array.from(formula));
+    });
+  }
+}

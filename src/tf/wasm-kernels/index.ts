@@ -6,6 +6,7 @@ import { makeReduceWasm } from "./reduce";
 import { maxPoolGradWasm } from "./maxpool-grad";
 import { makeCastWasm, makeIdentityWasm } from "./identity";
 import { makeBatchMatMulWasm } from "./matmul";
+import { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig } from "./reduce-grad";
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
@@ -13,6 +14,7 @@ export { makeReduceWasm, contiguousReduction } from "./reduce";
 export { maxPoolGradWasm } from "./maxpool-grad";
 export { makeCastWasm, makeIdentityWasm } from "./identity";
 export { makeBatchMatMulWasm } from "./matmul";
+export { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig, reducedBlock } from "./reduce-grad";
 
 const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 
@@ -42,6 +44,11 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel("Cast", (original) => makeCastWasm(original));
   replaceKernel("BatchMatMul", (original) => makeBatchMatMulWasm(original));
   tf.registerGradient(fusedBatchNormGradConfig);
+  if (!tf.getKernel(BROADCAST_REDUCED, "wasm")) {
+    tf.registerKernel({ kernelName: BROADCAST_REDUCED, backendName: "wasm", kernelFunc: broadcastReducedWasm as tf.KernelFunc });
+  }
+  tf.registerGradient(meanGradConfig);
+  tf.registerGradient(sumGradConfig);
 }
 
 type AnyKernelFunc = Parameters<typeof makeConv2DBackpropInputWasm>[0];
