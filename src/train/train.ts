@@ -9,6 +9,7 @@
 // Same backend + same config + same data ⇒ same metrics and weights. Different backends (cpu, wasm,
 // tensorflow) differ in floating-point summation order, so they agree only approximately.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/random";
@@ -521,6 +522,10 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
       `${backend.threads} thread${backend.threads === 1 ? "" : "s"} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
       `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}`,
   );
+  const cores = os.cpus().length;
+  if (backend.backend === "wasm" && backend.threads === 1 && config.replicas < cores) {
+    log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) trains ≈${cores}× faster`);
+  }
   for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
   if (data.excluded.length > 5) log(`  … ${data.excluded.length - 5} more excluded (the first 50 are listed in ${configFile})`);
 
