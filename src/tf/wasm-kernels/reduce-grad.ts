@@ -71,23 +71,19 @@ function broadcastBack(dy: tf.Tensor, x: tf.Tensor, axes: number[], divisor: num
   });
 }
 
-export const meanGradConfig: tf.GradConfig = {
-  kernelName: "Mean",
-  inputsToSave: ["x"],
-  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const [x] = saved;
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
-    const reduceSize = axes.reduce((n, a) => n * x.shape[a], 1);
-    return { x: () => broadcastBack(dy as tf.Tensor, x, axes, reduceSize) };
-  },
-};
+/** Gradient config of Mean (dy / R broadcast) or Sum (dy broadcast) over the reduced axes of x. */
+function reduceGradConfig(kernelName: "Mean" | "Sum"): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ["x"],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const [x] = saved;
+      const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
+      const divisor = kernelName === "Mean" ? axes.reduce((n, a) => n * x.shape[a], 1) : 1;
+      return { x: () => broadcastBack(dy as tf.Tensor, x, axes, divisor) };
+    },
+  };
+}
 
-export const sumGradConfig: tf.GradConfig = {
-  kernelName: "Sum",
-  inputsToSave: ["x"],
-  gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-    const [x] = saved;
-    const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape);
-    return { x: () => broadcastBack(dy as tf.Tensor, x, axes, 1) };
-  },
-};
+export const meanGradConfig = reduceGradConfig("Mean");
+export const sumGradConfig = reduceGradConfig("Sum");
