@@ -524,7 +524,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   );
   const cores = os.cpus().length;
   if (backend.backend === "wasm" && backend.threads === 1 && config.replicas < cores) {
-    log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) trains ≈${cores}× faster`);
+    log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) splits each batch over ${cores} cores`);
   }
   for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
   if (data.excluded.length > 5) log(`  … ${data.excluded.length - 5} more excluded (the first 50 are listed in ${configFile})`);
