@@ -48,7 +48,7 @@ predictions.jsonl, embeddings.f32 + embeddings.json.
   --threads N         wasm threads
   --replicas R        data-parallel: split each batch over R model replicas, one core each (worker
                       threads); wasm computes on one core, so R = the core count uses them all
-                      (measured 1.5–1.9× with 2; default 1; batch norm then uses per-replica statistics)
+                      (measured 1.4–1.9× with 2; default 1; batch norm then uses per-replica statistics)
   --no-eval           skip the test-set evaluation at the end
   --quiet             no progress bar`;
 
