@@ -189,8 +189,9 @@ export class GradientReplicas {
     const size = x.length / n;
     const ranges = shardRanges(n, this.replicas);
     const step = ++this.step;
-    // Current weights → shared memory (written before the step messages are posted).
-    this.trainVars.forEach((v, i) => copyTensorInto(v, this.weights, this.offsets[i]));
+    // Current weights → shared memory (written before the step messages are posted); a batch too
+    // small to share stays here.
+    if (ranges.length > 1) this.trainVars.forEach((v, i) => copyTensorInto(v, this.weights, this.offsets[i]));
     const mainSeeds = dropoutSeeds();
     const remote = ranges.slice(1).map(([a, b], s) => {
       const rw = this.workers[s];
