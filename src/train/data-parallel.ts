@@ -30,7 +30,7 @@ export interface ReplicaSetup {
 
 /** Worker → main messages. */
 export type ReplicaMessage =
-  | { type: "ready"; layout: Array<[string, number[]]> }
+  | { type: "ready" }
   | { type: "done"; step: number; loss: number; hits: number }
   | { type: "error"; message: string };
 
@@ -85,8 +85,6 @@ export function copyTensorInto(t: tf.Tensor, dst: Float32Array, offset: number):
 export function variableLayout(vars: tf.Variable[]): Array<[string, number[]]> {
   return vars.map((v) => [v.name, v.shape.slice()]);
 }
-
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Shard boundaries of a batch of n examples over at most `replicas` shards, each with ≥ 2 examples
@@ -269,9 +267,4 @@ export class GradientReplicas {
     const ws = this.workers.splice(0);
     await Promise.all(ws.map((w) => w.worker.terminate()));
   }
-}
-
-/** Size in floats of a layout (for tests and the worker's checks). */
-export function layoutSize(layout: Array<[string, number[]]>): number {
-  return layout.reduce((s, [, shape]) => s + sizeOf(shape), 0);
 }

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       post({ type: "error", message: (err as Error).message });
     }
   });
-  post({ type: "ready", layout: layout });
+  post({ type: "ready" });
 }
 
 main().catch((err: Error) => post({ type: "error", message: err.message }));

@@ -14,8 +14,6 @@ import { disposeInfos, transposeInfo } from "./compose";
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 type KernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
 
-const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
 /** The permutation swapping the last two axes of a rank-r tensor. */
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
@@ -50,8 +48,8 @@ export function makeBatchMatMulWasm(original: KernelFunc | null) {
       }
     }
     // transposeB: rewrite only when B dominates, so the two transposes cost less than the slow path.
-    const outSize = sizeOf(a.shape.slice(0, -1)) * b.shape[b.shape.length - 2];
-    if (sizeOf(b.shape) < sizeOf(a.shape) + outSize) return call(args);
+    const outSize = tf.util.sizeFromShape(a.shape.slice(0, -1)) * b.shape[b.shape.length - 2];
+    if (tf.util.sizeFromShape(b.shape) < tf.util.sizeFromShape(a.shape) + outSize) return call(args);
     const at = transposeInfo(backend, a, swapLastTwo(a.shape.length));
     let ct: tf.TensorInfo | null = null;
     try {
