@@ -10,11 +10,11 @@ import { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig 
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
-export { makeReduceWasm, contiguousReduction } from "./reduce";
+export { makeReduceWasm, contiguousReduction, reducedBlock } from "./reduce";
 export { maxPoolGradWasm } from "./maxpool-grad";
 export { makeCastWasm, makeIdentityWasm } from "./identity";
 export { makeBatchMatMulWasm } from "./matmul";
-export { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig, reducedBlock } from "./reduce-grad";
+export { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig } from "./reduce-grad";
 
 const MARK = Symbol.for("fmalab.wasmTrainingKernels");
 

@@ -6,6 +6,7 @@
 // tfjs-core's formula. Gradients are global, so these configs replace the two for every backend.
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { reducedBlock } from "./reduce";
 
 /** Kernel: x [outer, trailing] → out `shape` = [outer, reduce, trailing], out[o, r, t] = x[o, t]. */
 export const BROADCAST_REDUCED = "FmalabBroadcastReduced";
@@ -36,17 +37,6 @@ export function broadcastReducedWasm(args: { inputs: tf.NamedTensorInfoMap; back
     }
   }
   return out;
-}
-
-/** The reduced axes as [outer, reduce, trailing] when they form one contiguous block, else null. */
-export function reducedBlock(shape: number[], axes: number[]): { outer: number; reduce: number; trailing: number } | null {
-  const sorted = [...axes].sort((a, b) => a - b);
-  if (sorted.length === 0) return null;
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return null;
-  const size = (from: number, to: number) => shape.slice(from, to).reduce((a, b) => a * b, 1);
-  const first = sorted[0];
-  const last = sorted[sorted.length - 1];
-  return { outer: size(0, first), reduce: size(first, last + 1), trailing: size(last + 1, shape.length) };
 }
 
 /** dy (x's shape with the reduced axes removed or kept as 1) broadcast back to x's shape, divided by `divisor`. */

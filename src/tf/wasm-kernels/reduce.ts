@@ -10,19 +10,23 @@ import { callKernel, disposeInfos, reshapeView } from "./compose";
 
 type KernelFunc = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
 
+/** The reduced axes as [outer, reduce, trailing] when they form one contiguous block, else null. */
+export function reducedBlock(shape: number[], axes: number[]): { outer: number; reduce: number; trailing: number } | null {
+  const sorted = [...axes].sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] !== sorted[i - 1] + 1) return null;
+  const size = (from: number, to: number) => shape.slice(from, to).reduce((a, b) => a * b, 1);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  return { outer: size(0, first), reduce: size(first, last + 1), trailing: size(last + 1, shape.length) };
+}
+
 /** The reduction as [outer, R, T] when `axes` are one contiguous block that leaves T > 1 trailing elements. */
 export function contiguousReduction(shape: number[], axis: number | number[]): { outer: number; reduce: number; trailing: number; axes: number[] } | null {
   const axes = [...tf.util.parseAxisParam(axis, shape)].sort((a, b) => a - b);
-  if (axes.length === 0) return null;
-  for (let i = 1; i < axes.length; i++) if (axes[i] !== axes[i - 1] + 1) return null;
-  const first = axes[0];
-  const last = axes[axes.length - 1];
-  const size = (from: number, to: number): number => shape.slice(from, to).reduce((a, b) => a * b, 1);
-  const outer = size(0, first);
-  const reduce = size(first, last + 1);
-  const trailing = size(last + 1, shape.length);
-  if (trailing === 1 || reduce === 1) return null;
-  return { outer, reduce, trailing, axes };
+  const block = reducedBlock(shape, axes);
+  if (!block || block.trailing === 1 || block.reduce === 1) return null;
+  return { ...block, axes };
 }
 
 export function makeReduceWasm(kind: "Sum" | "Mean", fallback: KernelFunc | null) {
