@@ -6,6 +6,7 @@ export * from "./notebook";
 export * from "./audio";
 export * from "./features";
 export * from "./tf";
+export * from "./native";
 export * from "./models";
 export * from "./analysis";
 export * from "./train";

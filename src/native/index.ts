@@ -1,0 +1,2 @@
+// System libraries called in-process (koffi); each user falls back to a WASM twin when one is absent.
+export * from "./library";
