@@ -1,2 +1,3 @@
 // System libraries called in-process (koffi); each user falls back to a WASM twin when one is absent.
 export * from "./library";
+export * from "./settings";
