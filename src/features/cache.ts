@@ -16,7 +16,6 @@ import {
   cacheDirName,
   dequantizeDb,
   describeParamDifferences,
-  readManifest,
   removeStaleTempFilesDeep,
   repairManifest,
   type CacheJob,
@@ -24,6 +23,14 @@ import {
   type ManifestEntry,
 } from "./cache-format";
 import type { FromWorker, ToWorker } from "./cache-worker";
+import {
+  readCacheEntries,
+  removeStaleTempFilesOfTracks,
+  shardItems,
+  shardLockFile,
+  shardManifestFile,
+  type CacheShard,
+} from "./cache-shards";
 import type { ResampleQuality } from "../audio/resample";
 import { defaultDatasetSubset, openDataset } from "../data/dataset";
 import { applyKnownBadPolicy, type KnownBadClip, type KnownBadPolicy } from "../data/known-bad";
@@ -34,6 +41,7 @@ import { ProgressBar } from "../util/progress";
 import { Rng } from "../util/random";
 
 export * from "./cache-format";
+export * from "./cache-shards";
 
 export interface CacheRequest {
   /** Mel options overriding DEFAULT_MEL_OPTIONS (librosa's: 22,050 Hz, 2048/512, 128 mels). */
@@ -63,6 +71,8 @@ export interface BuildCacheOptions extends CacheRequest {
   retryFailed?: boolean;
   /** Only these tracks (default: every track of the subset). */
   trackIds?: number[];
+  /** Only the index-th of count deterministic partitions of the tracks (see cache-shards.ts). */
+  shard?: CacheShard;
   onProgress?: (p: CacheProgress) => void;
   /** No progress bar on stderr. */
   silent?: boolean;
@@ -131,8 +141,16 @@ function defaultCacheRoot(): string {
   return path.join(PROJECT_ROOT, "cache");
 }
 
-/** Build (or finish) the cache of a dataset. Resolves when every track has a manifest entry. */
-export async function buildSpectrogramCache(opts: BuildCacheOptions): Promise<CacheSummary> {
+/** What a build would do: the cache folder, its parameters and the clips to cache (after the known-bad policy and the shard). */
+export interface CachePlan {
+  dir: string;
+  params: CacheParams;
+  jobs: CacheJob[];
+  knownBadExcluded: KnownBadClip[];
+}
+
+/** Plan a build without computing anything (the Slurm launcher uses it to find incomplete shards). */
+export function planSpectrogramCache(opts: Omit<BuildCacheOptions, "shard" | "onProgress">): CachePlan {
   const dataset = openDataset(opts.dataDir, { subset: opts.subset });
   const policy = opts.knownBadPolicy ?? "exclude";
   let records = dataset.tracks.records;
@@ -153,21 +171,48 @@ export async function buildSpectrogramCache(opts: BuildCacheOptions): Promise<Ca
   }
   const params = resolveCacheParams(dataset.root, dataset.subset, opts);
   const dir = path.join(path.resolve(opts.cacheRoot ?? defaultCacheRoot()), cacheDirName(params));
-  const summary = await runCacheJobs(dir, params, jobs, opts);
-  summary.knownBadExcluded = kb.excluded;
+  return { dir, params, jobs, knownBadExcluded: kb.excluded };
+}
+
+/** Build (or finish) the cache of a dataset, or of one shard of it. Resolves when every track has a manifest entry. */
+export async function buildSpectrogramCache(opts: BuildCacheOptions): Promise<CacheSummary> {
+  const plan = planSpectrogramCache(opts);
+  const jobs = opts.shard ? shardItems(plan.jobs, opts.shard) : plan.jobs;
+  const summary = await runCacheJobs(plan.dir, plan.params, jobs, opts);
+  summary.knownBadExcluded = plan.knownBadExcluded;
   return summary;
+}
+
+/** A manifest entry that needs no recomputing: failed (unless retrying), or its files are there. */
+export function isCacheEntryFinished(dir: string, params: CacheParams, e: ManifestEntry | undefined, retryFailed = false): boolean {
+  if (!e) return false;
+  if (e.status === "failed") return !retryFailed;
+  if (!e.file || !fs.existsSync(path.join(dir, e.file))) return false;
+  return !params.features || (e.features !== undefined && fs.existsSync(path.join(dir, e.features)));
+}
+
+/** Shards (of `count`) with a clip still to compute, read from the cache's own manifests. */
+export function incompleteShards(plan: CachePlan, count: number, retryFailed = false): number[] {
+  const entries = fs.existsSync(plan.dir) ? readCacheEntries(plan.dir) : new Map<number, ManifestEntry>();
+  const out: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const jobs = shardItems(plan.jobs, { index, count });
+    if (jobs.some((j) => !isCacheEntryFinished(plan.dir, plan.params, entries.get(j.trackId), retryFailed))) out.push(index);
+  }
+  return out;
 }
 
 interface RunOptions {
   workers?: number;
+  shard?: CacheShard;
   retryFailed?: boolean;
   onProgress?: (p: CacheProgress) => void;
   silent?: boolean;
 }
 
-/** Take the cache's lock file, or fail naming the live process that holds it. */
-function acquireLock(dir: string): () => void {
-  const file = path.join(dir, "lock");
+/** Take a lock file (the cache's, or one shard's), or fail naming the live process that holds it. */
+function acquireLock(dir: string, file: string): () => void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() }) + "\n", { flag: "wx" });
@@ -210,19 +255,17 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
   } else {
     writeJsonAtomic(paramsFile, params);
   }
-  const release = acquireLock(dir);
+  // A shard touches only its own lock, manifest and temp files: other shards may be running.
+  const release = acquireLock(dir, opts.shard ? shardLockFile(dir, opts.shard) : path.join(dir, "lock"));
   let writer: ManifestWriter | null = null;
   const workers: Worker[] = [];
   try {
-    const staleTempFilesRemoved = removeStaleTempFilesDeep(dir);
-    const manifestFile = path.join(dir, MANIFEST_FILE);
-    const existing = repairManifest(manifestFile).entries;
-    const finished = (e: ManifestEntry | undefined): boolean => {
-      if (!e) return false;
-      if (e.status === "failed") return !opts.retryFailed;
-      if (!e.file || !fs.existsSync(path.join(dir, e.file))) return false;
-      return !params.features || (e.features !== undefined && fs.existsSync(path.join(dir, e.features)));
-    };
+    const staleTempFilesRemoved = opts.shard ? removeStaleTempFilesOfTracks(dir, jobs.map((j) => j.trackId)) : removeStaleTempFilesDeep(dir);
+    const manifestFile = opts.shard ? shardManifestFile(dir, opts.shard) : path.join(dir, MANIFEST_FILE);
+    fs.mkdirSync(path.dirname(manifestFile), { recursive: true });
+    repairManifest(manifestFile);
+    const existing = readCacheEntries(dir);
+    const finished = (e: ManifestEntry | undefined): boolean => isCacheEntryFinished(dir, params, e, opts.retryFailed);
     const pending = jobs.filter((j) => !finished(existing.get(j.trackId)));
     const reused = jobs.length - pending.length;
     const results = new Map<number, ManifestEntry>();
@@ -412,7 +455,7 @@ export class SpectrogramCache {
     const paramsFile = path.join(this.dir, PARAMS_FILE);
     if (!fs.existsSync(paramsFile)) throw new UsageError(`${this.dir} is not a spectrogram cache (no ${PARAMS_FILE}); build one with: fmalab spectrograms --data DIR`);
     this.params = JSON.parse(fs.readFileSync(paramsFile, "utf8")) as CacheParams;
-    this.entries = readManifest(path.join(this.dir, MANIFEST_FILE)).entries;
+    this.entries = readCacheEntries(this.dir);
   }
 
   get nMels(): number {

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import type { CliCommand } from "../command";
 import { intOption, parseCommandArgs } from "../command";
 import { UsageError } from "../../util/errors";
-import { buildSpectrogramCache } from "../../features/cache";
+import { buildSpectrogramCache, parseShard, type BuildCacheOptions } from "../../features/cache";
 import { SUBSETS, type Subset } from "../../data/schema";
 import type { KnownBadPolicy } from "../../data/known-bad";
 
@@ -14,7 +14,7 @@ export const EXIT_SOME_CLIPS_FAILED = 3;
 
 const usage = `Usage: fmalab spectrograms [--data DIR] [--subset small|medium|large] [--workers N] [--cache DIR]
                            [--clip-seconds S] [--short-tolerance S] [--n-mels N] [--no-features] [--known-bad exclude|flag]
-                           [--retry-failed] [--fast-resample] [--quiet]
+                           [--retry-failed] [--fast-resample] [--shard I/N] [--quiet]
 
 Decodes every clip of the subset once (22,050 Hz mono), pads/crops it to --clip-seconds, and stores its
 log-mel spectrogram (librosa defaults: n_fft 2048, hop 512, 128 mels, power_to_db ref=max, top_db 80) as
@@ -31,62 +31,72 @@ int16 dB×100 in CACHE/<dataset>-<subset>-<hash>/, plus meyda clip features (FMA
   --known-bad MODE    known-bad fma_small clips: exclude (default) or flag (process and mark them)
   --retry-failed      recompute clips an earlier run recorded as failed
   --fast-resample     kaiser_fast instead of kaiser_best (faster, a different cache)
+  --shard I/N         only the I-th of N deterministic partitions of the tracks (0 ≤ I < N); shards
+                      may run at once, on other machines, into one cache (fmalab slurm spectrograms)
   --quiet             no progress bar
 
 Resumable: stop it at any time (Ctrl-C, kill -9) and run the same command again; finished clips are not
 recomputed. Exit status: 0 all clips cached, ${EXIT_SOME_CLIPS_FAILED} some clips failed (listed; the cache is usable), 2 bad usage.`;
+
+/** The options of `fmalab spectrograms` (also taken by `fmalab slurm spectrograms`). */
+export const SPECTROGRAM_OPTIONS = {
+  data: { type: "string" },
+  subset: { type: "string" },
+  workers: { type: "string" },
+  cache: { type: "string" },
+  "clip-seconds": { type: "string" },
+  "n-mels": { type: "string" },
+  "short-tolerance": { type: "string" },
+  "no-features": { type: "boolean" },
+  "known-bad": { type: "string" },
+  "retry-failed": { type: "boolean" },
+  "fast-resample": { type: "boolean" },
+  shard: { type: "string" },
+  quiet: { type: "boolean" },
+} as const;
+
+type SpectrogramValues = { [K in keyof typeof SPECTROGRAM_OPTIONS]?: (typeof SPECTROGRAM_OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
+
+/** Checked build options from parsed `fmalab spectrograms` flags. */
+export function cacheOptionsFromValues(values: SpectrogramValues, dataDefault: string): BuildCacheOptions {
+  const dataDir = values.data ?? dataDefault;
+  if (values.subset !== undefined && !(SUBSETS as readonly string[]).includes(values.subset)) {
+    throw new UsageError(`unknown --subset "${values.subset}": expected one of ${SUBSETS.join(", ")}`);
+  }
+  const clipSeconds = values["clip-seconds"] === undefined ? 30 : Number(values["clip-seconds"]);
+  if (!(clipSeconds > 0)) throw new UsageError(`--clip-seconds must be a number > 0, got "${values["clip-seconds"]}"`);
+  const shortToleranceS = values["short-tolerance"] === undefined ? 1 : Number(values["short-tolerance"]);
+  if (!(shortToleranceS >= 0)) throw new UsageError(`--short-tolerance must be a number ≥ 0, got "${values["short-tolerance"]}"`);
+  const knownBad = values["known-bad"] ?? "exclude";
+  if (knownBad !== "exclude" && knownBad !== "flag") throw new UsageError(`--known-bad must be exclude or flag, got "${knownBad}"`);
+  return {
+    dataDir,
+    subset: values.subset as Subset | undefined,
+    workers: intOption(values.workers, "workers", os.cpus().length, 0),
+    cacheRoot: values.cache,
+    clipSeconds,
+    shortToleranceS,
+    mel: values["n-mels"] === undefined ? undefined : { nMels: intOption(values["n-mels"], "n-mels", 128) },
+    features: !values["no-features"],
+    knownBadPolicy: knownBad as KnownBadPolicy,
+    retryFailed: values["retry-failed"] === true,
+    resampleQuality: values["fast-resample"] ? "fast" : "best",
+    shard: values.shard === undefined ? undefined : parseShard(values.shard),
+    silent: values.quiet === true,
+  };
+}
 
 export const command: CliCommand = {
   name: "spectrograms",
   summary: "build the resumable, parallel log-mel spectrogram + feature cache",
   usage,
   async run(argv: string[]): Promise<number> {
-    const { values } = parseCommandArgs(
-      argv,
-      {
-        data: { type: "string" },
-        subset: { type: "string" },
-        workers: { type: "string" },
-        cache: { type: "string" },
-        "clip-seconds": { type: "string" },
-        "n-mels": { type: "string" },
-        "short-tolerance": { type: "string" },
-        "no-features": { type: "boolean" },
-        "known-bad": { type: "string" },
-        "retry-failed": { type: "boolean" },
-        "fast-resample": { type: "boolean" },
-        quiet: { type: "boolean" },
-      },
-      usage,
-    );
-    const dataDir = values.data ?? process.env.FMA_DIR ?? "data/fma";
-    if (values.subset !== undefined && !(SUBSETS as readonly string[]).includes(values.subset)) {
-      throw new UsageError(`unknown --subset "${values.subset}": expected one of ${SUBSETS.join(", ")}`);
-    }
-    const clipSeconds = values["clip-seconds"] === undefined ? 30 : Number(values["clip-seconds"]);
-    if (!(clipSeconds > 0)) throw new UsageError(`--clip-seconds must be a number > 0, got "${values["clip-seconds"]}"`);
-    const shortToleranceS = values["short-tolerance"] === undefined ? 1 : Number(values["short-tolerance"]);
-    if (!(shortToleranceS >= 0)) throw new UsageError(`--short-tolerance must be a number ≥ 0, got "${values["short-tolerance"]}"`);
-    const knownBad = values["known-bad"] ?? "exclude";
-    if (knownBad !== "exclude" && knownBad !== "flag") throw new UsageError(`--known-bad must be exclude or flag, got "${knownBad}"`);
-
-    const summary = await buildSpectrogramCache({
-      dataDir,
-      subset: values.subset as Subset | undefined,
-      workers: intOption(values.workers, "workers", os.cpus().length, 0),
-      cacheRoot: values.cache,
-      clipSeconds,
-      shortToleranceS,
-      mel: values["n-mels"] === undefined ? undefined : { nMels: intOption(values["n-mels"], "n-mels", 128) },
-      features: !values["no-features"],
-      knownBadPolicy: knownBad as KnownBadPolicy,
-      retryFailed: values["retry-failed"] === true,
-      resampleQuality: values["fast-resample"] ? "fast" : "best",
-      silent: values.quiet === true,
-    });
+    const { values } = parseCommandArgs(argv, SPECTROGRAM_OPTIONS, usage);
+    const options = cacheOptionsFromValues(values, process.env.FMA_DIR ?? "data/fma");
+    const summary = await buildSpectrogramCache(options);
 
     const lines = [
-      `cache: ${summary.dir}`,
+      `cache: ${summary.dir}` + (options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : ""),
       `clips: ${summary.total} (ok ${summary.ok}, short ${summary.short}, failed ${summary.failed}); computed now ${summary.computed}, from earlier runs ${summary.reused}` +
         (summary.computed > 0 ? `; ${summary.clipsPerS.toFixed(2)} clips/s` : ""),
     ];
