@@ -14,6 +14,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/random";
 import { UsageError } from "../util/errors";
+import { shellCommand } from "../util/shell";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
 import { ProgressBar } from "../util/progress";
 import { initBackend, type BackendChoice, type BackendName } from "../tf/backend";
@@ -391,7 +392,7 @@ function prepareData(config: TrainConfig, runId: string, data: TrainingData, sto
   if (kind === "logmel" && data.nMels !== null && data.nMels !== input.height) {
     throw new UsageError(
       `${data.cacheDir ?? data.source}: the spectrograms have ${data.nMels} mel bands but model ${config.model} expects ` +
-        `${input.height}; build a matching cache (fmalab spectrograms --data ${config.data} --n-mels ${input.height}) ` +
+        `${input.height}; build a matching cache (${shellCommand(["fmalab", "spectrograms", "--data", config.data, "--n-mels", input.height])}) ` +
         `or pass that cache with --cache`,
     );
   }
