@@ -8,15 +8,12 @@
 // change with probability 1 − 2⁻³², and needs no dependency.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { crc32 } from "node:zlib";
+import { checksumOf } from "../util/checksums";
 import { InputError } from "../util/errors";
 import { shellCommand } from "../util/shell";
 import type { CacheJob, CacheParams, ManifestEntry } from "./cache-format";
 
-/** CRC32 of `bytes` as 8 lower-case hex digits. */
-export function checksumOf(bytes: Uint8Array): string {
-  return (crc32(bytes) >>> 0).toString(16).padStart(8, "0");
-}
+export { checksumOf };
 
 /** Size and mtime of a clip's source file, or null when it does not exist (recorded on every entry). */
 export function sourceStat(file: string): { bytes: number; mtimeMs: number } | null {

@@ -542,6 +542,15 @@ export class SpectrogramCache {
     return verifyEntry(this.dir, this.entryFor(trackId), this.params, opts.checksum ?? false).problems;
   }
 
+  /**
+   * Throw a CacheEntryError naming the first damaged file among `trackIds` (and how many more) and the
+   * repair command. Sizes only by default (a stat per file); `checksum` reads every file.
+   */
+  assertFilesVerify(trackIds: readonly number[], opts: { checksum?: boolean } = {}): void {
+    const damaged = trackIds.filter((id) => this.verify(id, opts).length > 0);
+    if (damaged.length > 0) throw new CacheEntryError(this.verify(damaged[0], opts)[0], this.repairCommand(), damaged.length - 1);
+  }
+
   /** Bytes of a cache file, checked against the entry's size and CRC32; a CacheEntryError names the file. */
   private readChecked(trackId: number, rel: string, bytes: Buffer, want: { bytes: number; crc32?: string }): Buffer {
     const r = checkBytes(trackId, path.join(this.dir, rel), bytes, want);

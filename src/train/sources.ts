@@ -42,6 +42,8 @@ export function openTrainingData(config: Pick<TrainConfig, "data" | "cacheDir">,
       } else tracks.push({ trackId: r.trackId, split: r.split, genre: r.genreTop });
     }
   }
+  // A missing or short file stops here, naming it and the repair command; a damaged one (CRC32) when read.
+  cache.assertFilesVerify(tracks.map((t) => t.trackId));
   if (tracks.length === 0) {
     throw new UsageError(
       `none of the ${dataset.tracks.size} tracks of ${dataDir} (fma_${dataset.subset}) has a usable spectrogram in ${cacheDir}; ` +

@@ -38,7 +38,7 @@ import {
   type TrainingData,
 } from "./examples";
 import { mixupBatch } from "./augment";
-import { readJsonFile, readNamedArrays, recoverDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
+import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
 import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
 import { openTrainingData } from "./sources";
 import { batchGradients, dropoutLayers } from "./step";
@@ -219,7 +219,7 @@ interface LoadedCheckpoint {
 /** Read and check checkpoint/ against the run and model; errors say which file and what is wrong. */
 function readCheckpoint(runDir: string, runId: string, config: TrainConfig, classes: string[]): LoadedCheckpoint | null {
   const dir = path.join(runDir, RUN_FILES.checkpoint);
-  if (!recoverDir(dir)) return null;
+  if (!recoverVerifiedDir(dir, checkpointAdvice(runDir, runId))) return null;
   const stateFile = path.join(dir, "state.json");
   const state = readJsonFile<CheckpointState>(stateFile, "checkpoint state");
   const problem = (what: string) => new UsageError(`cannot resume run "${runId}": ${stateFile}: ${what}`);

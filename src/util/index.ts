@@ -5,3 +5,4 @@ export * from "./progress";
 export * from "./html";
 export * from "./shell";
 export * from "./text";
+export * from "./checksums";
