@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { downloadFile } from "./download";
 import { safeUnzip, type UnzipResult } from "./unzip";
 import { writeJsonAtomic } from "../util/fs";
+import { readJsonFileStrict } from "../util/text";
 import { formatBytes } from "../util/progress";
 
 export type FmaArchiveName = "metadata" | "small" | "medium" | "large" | "full";
@@ -188,7 +189,12 @@ export async function installFmaArchive(archive: FmaArchive, options: InstallFma
   // Already unpacked by an earlier run that removed the zip: nothing to do.
   const zipPresent = fs.existsSync(zipPath);
   if (unzip && !zipPresent && fs.existsSync(marker) && fs.existsSync(unpackedDir)) {
-    const done = JSON.parse(fs.readFileSync(marker, "utf8")) as { sha1?: string };
+    let done: { sha1?: string } = {};
+    try {
+      done = readJsonFileStrict<{ sha1?: string }>(marker, "unpacked marker");
+    } catch (err) {
+      log(`ignoring ${marker}: ${(err as Error).message}`); // damaged: verify and unpack again
+    }
     if (done.sha1 === archive.sha1) {
       log(`${archive.file} was already verified and unpacked into ${unpackedDir} (delete ${marker} to unpack again)`);
       return { archive, url, zipPath, sha1: archive.sha1, source: "already-unpacked", transferred: 0, unpacked: null, unpackedDir, zipKept: false };

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../util/errors";
+import { shellCommand } from "../util/shell";
 import { loadGenres, type GenreTree } from "./genres";
 import { loadTracks, audioPath, flatAudioPath, type TrackTable } from "./tracks";
 import { SUBSETS, type Subset } from "./schema";
@@ -70,7 +71,7 @@ export function defaultDatasetSubset(dir: string): Subset {
 
 /** The command that fetches what is missing. */
 export function downloadHint(dir: string, subset: Subset): string {
-  return `run: fmalab download --subset ${subset} --dir ${dir}`;
+  return `run: ${shellCommand(["fmalab", "download", "--subset", subset, "--dir", dir])}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // genres.csv: FMA's 163-genre hierarchy (genre_id, #tracks, parent, title, top_level).
-import * as fs from "node:fs";
 import { InputError } from "../util/errors";
+import { readTextFileStrict } from "../util/text";
 import { parseCsv } from "./csv";
 import { GENRES_HEADER } from "./schema";
 
@@ -186,5 +186,5 @@ export function parseGenresCsv(text: string, file: string): GenreTree {
 
 /** Read and parse a genres.csv file. */
 export function loadGenres(path: string): GenreTree {
-  return parseGenresCsv(fs.readFileSync(path, "utf8"), path);
+  return parseGenresCsv(readTextFileStrict(path), path);
 }

@@ -1,8 +1,8 @@
 // tracks.csv: one row per track, 52 typed columns under FMA's 3-row header (see schema.ts).
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DataFrame } from "danfojs-node";
 import { InputError } from "../util/errors";
+import { readTextFileStrict } from "../util/text";
 import { forEachCsvRow, parsePythonList, formatPythonList, formatCsvRow } from "./csv";
 import type { GenreTree } from "./genres";
 import { TRACKS_COLUMNS, SUBSETS, SPLITS, flatColumnName, type ColumnKind, type Split, type Subset } from "./schema";
@@ -117,7 +117,7 @@ export function parseTracksCsv(text: string, file: string, opts: ParseTracksOpti
 
 /** Read and parse a tracks.csv file (the real one is ~260 MB: a few seconds, ~1-2 GB of memory). */
 export function loadTracks(file: string, opts: ParseTracksOptions = {}): TrackTable {
-  return parseTracksCsv(fs.readFileSync(file, "utf8"), file, opts);
+  return parseTracksCsv(readTextFileStrict(file), file, opts);
 }
 
 function checkTracksHeader(rows: string[][], lines: number[], file: string): void {

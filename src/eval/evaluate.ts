@@ -4,6 +4,10 @@
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
+import { checksumOf } from "../util/checksums";
+import { InputError } from "../util/errors";
+import { shellCommand } from "../util/shell";
+import { readJsonFileStrict, readRegularFile } from "../util/text";
 import type { Split } from "../data/schema";
 import type { Example, InputBuilder } from "../train/examples";
 import { classificationReport, type BootstrapOptions, type ClassificationReport } from "./metrics";
@@ -91,11 +95,14 @@ export function evaluateModel(opts: EvaluateModelOptions): EvaluationResult {
       const dim = pred.embeddings[0]?.length ?? 0;
       const flat = new Float32Array(pred.embeddings.length * dim);
       pred.embeddings.forEach((v, i) => flat.set(v, i * dim));
-      writeFileAtomic(path.join(opts.outDir, "embeddings.f32"), new Uint8Array(flat.buffer));
+      const bytes = new Uint8Array(flat.buffer);
+      writeFileAtomic(path.join(opts.outDir, "embeddings.f32"), bytes);
       writeJsonAtomic(path.join(opts.outDir, "embeddings.json"), {
         format: "fmalab-embeddings",
         version: 1,
         file: "embeddings.f32",
+        bytes: bytes.byteLength,
+        crc32: checksumOf(bytes),
         dtype: "float32",
         byteOrder: "little-endian",
         layer: opts.embeddingLayer,
@@ -130,17 +137,18 @@ export function evaluateModel(opts: EvaluateModelOptions): EvaluationResult {
 
 /** Read embeddings.f32 + embeddings.json of a run folder: rows, track ids and labels. */
 export function readEmbeddings(runDir: string): { trackIds: number[]; labels: string[]; dim: number; rows: Float32Array[] } {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const fs = require("node:fs") as typeof import("node:fs");
-  const meta = JSON.parse(fs.readFileSync(path.join(runDir, "embeddings.json"), "utf8")) as {
-    trackIds: number[];
-    labels: string[];
-    dim: number;
-    count: number;
-  };
-  const buf = fs.readFileSync(path.join(runDir, "embeddings.f32"));
+  const meta = readJsonFileStrict<{ trackIds: number[]; labels: string[]; dim: number; count: number; crc32?: string }>(
+    path.join(runDir, "embeddings.json"),
+    "embeddings index",
+  );
+  const file = path.join(runDir, "embeddings.f32");
+  const advice = `recompute it with: ${shellCommand(["fmalab", "evaluate", "--run", path.basename(runDir), "--runs", path.dirname(runDir)])}`;
+  const buf = readRegularFile(file);
   if (buf.length !== meta.count * meta.dim * 4) {
-    throw new Error(`${path.join(runDir, "embeddings.f32")}: ${buf.length} bytes, expected ${meta.count}×${meta.dim} float32`);
+    throw new InputError(file, `${buf.length} bytes, expected ${meta.count}×${meta.dim} float32; ${advice}`);
+  }
+  if (meta.crc32 !== undefined && checksumOf(buf) !== meta.crc32) {
+    throw new InputError(file, `CRC32 ${checksumOf(buf)}, embeddings.json records ${meta.crc32} (damaged); ${advice}`);
   }
   const all = new Float32Array(new Uint8Array(buf).buffer);
   const rows = Array.from({ length: meta.count }, (_, i) => all.slice(i * meta.dim, (i + 1) * meta.dim));

@@ -4,6 +4,8 @@
 //   cache/<dataset>-<subset>-<key>/        key = hash of everything that changes the stored numbers
 //     params.json                          CacheParams (written once, atomically)
 //     manifest.jsonl                       one ManifestEntry per finished clip, appended + fsynced
+//     manifest-<shard>.jsonl               the same, one per writer process (merged on read)
+//     problems.tsv                         the last run's short, failed, silent and repaired clips
 //     lock                                 {pid} of the run writing this cache (stale after a kill)
 //     clips/NNN/NNNNNN.i16                 log-mel dB × 100 as little-endian int16, nMels × nFrames
 //     clips/NNN/NNNNNN.f32                 clip features (meyda.ts), little-endian float32
@@ -68,7 +70,19 @@ export interface ManifestEntry {
   warnings?: number;
   /** The known-bad problem, when the clip is in KNOWN_BAD_CLIPS and the policy was "flag". */
   knownBad?: string;
+  /** The decoded audio is silent (peak below SILENT_PEAK): stored, but flagged and listed. */
+  silent?: boolean;
+  /** Size and CRC32 (8 hex digits) of `file` and of `features`, checked by every reader (cache-verify.ts). */
+  bytes?: number;
+  crc32?: string;
+  featuresBytes?: number;
+  featuresCrc32?: string;
+  /** The source mp3 when the entry was made (null: it did not exist); a changed one retries a failure. */
+  source?: { bytes: number; mtimeMs: number } | null;
 }
+
+/** Peak |sample| below which a clip counts as silent (−80 dBFS, the spectrogram's dB floor). */
+export const SILENT_PEAK = 1e-4;
 
 export interface CacheJob {
   trackId: number;
@@ -195,6 +209,27 @@ export function readManifest(file: string): ManifestRead {
     goodBytes = start;
   }
   return { entries, goodBytes, tornTail };
+}
+
+/**
+ * Every manifest file of a cache: manifest.jsonl, then manifest-<shard>.jsonl in name order (one per
+ * writer process, so several machines can fill one cache without locks). Merged on read: a later
+ * record for a track replaces an earlier one (within a file, later lines; across files, later names).
+ */
+export function manifestFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const shards = fs
+    .readdirSync(dir)
+    .filter((n) => n !== MANIFEST_FILE && /^manifest-[A-Za-z0-9_.-]+\.jsonl$/.test(n))
+    .sort();
+  return [MANIFEST_FILE, ...shards].map((n) => path.join(dir, n)).filter((f) => fs.existsSync(f));
+}
+
+/** All manifest records of a cache folder, merged (see manifestFiles). */
+export function readCacheManifest(dir: string): Map<number, ManifestEntry> {
+  const merged = new Map<number, ManifestEntry>();
+  for (const f of manifestFiles(dir)) for (const [id, e] of readManifest(f).entries) merged.set(id, e);
+  return merged;
 }
 
 /** Appends manifest lines: one write per line, then fsync, so a kill leaves at most one torn last line. */

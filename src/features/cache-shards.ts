@@ -6,18 +6,17 @@
 //   - clip files are per track, written temp + rename (atomic on NFS too), and deterministic: two
 //     writers of the same track (a resubmitted task while a lost one still runs) write equal bytes;
 //   - no two processes ever append to the same file: each writer appends to its own manifest,
-//     manifests/shard-IIII-of-NNNN.<host>.<pid>.jsonl, and readers merge manifest.jsonl (single-process
-//     builds) with every file under manifests/ (a torn last line of any of them is ignored);
+//     manifest-shard-IIII-of-NNNN.<host>.<pid>.jsonl, and readers merge manifest.jsonl (single-process
+//     builds) with every manifest-*.jsonl (readCacheManifest, docs/cache-format.md; a torn last line of
+//     any of them is ignored);
 //   - the shard's lock and its temp-file cleanup touch only that shard's own files.
 // The merged cache holds the same clip files, byte for byte, and the same entries as a single-process
 // build of the same tracks (tests/unit/slurm.test.ts checks it on a real Slurm).
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { MANIFEST_FILE, clipFilePaths, readManifest, type ManifestEntry } from "./cache-format";
+import { clipFilePaths } from "./cache-format";
 import { UsageError } from "../util/errors";
-
-export const SHARD_MANIFEST_DIR = "manifests";
 
 export interface CacheShard {
   /** 0 … count − 1. */
@@ -47,42 +46,20 @@ function pad4(n: number): string {
   return String(n).padStart(4, "0");
 }
 
-/** This process's own manifest file for a shard (no other process appends to it). */
+/** This process's own manifest file for a shard (no other process appends to it; read by readCacheManifest). */
 export function shardManifestFile(dir: string, shard: CacheShard): string {
   const host = os.hostname().replace(/[^A-Za-z0-9_.-]+/g, "_");
-  return path.join(dir, SHARD_MANIFEST_DIR, `shard-${pad4(shard.index)}-of-${pad4(shard.count)}.${host}.${process.pid}.jsonl`);
+  return path.join(dir, `manifest-shard-${pad4(shard.index)}-of-${pad4(shard.count)}.${host}.${process.pid}.jsonl`);
 }
 
 /** The lock file of one shard (the whole-cache lock is `lock`). */
 export function shardLockFile(dir: string, shard: CacheShard): string {
-  return path.join(dir, SHARD_MANIFEST_DIR, `shard-${pad4(shard.index)}-of-${pad4(shard.count)}.lock`);
+  return path.join(dir, `lock-shard-${pad4(shard.index)}-of-${pad4(shard.count)}`);
 }
 
-/** Every manifest of a cache folder: manifest.jsonl first, then manifests/*.jsonl by name. */
-export function cacheManifestFiles(dir: string): string[] {
-  const files = [path.join(dir, MANIFEST_FILE)].filter((f) => fs.existsSync(f));
-  const shardDir = path.join(dir, SHARD_MANIFEST_DIR);
-  if (fs.existsSync(shardDir)) {
-    for (const name of fs.readdirSync(shardDir).sort()) if (name.endsWith(".jsonl")) files.push(path.join(shardDir, name));
-  }
-  return files;
-}
-
-/**
- * The entries of a cache, merged over all its manifests. A later file replaces an earlier one's entry
- * for the same track, except that a usable entry is never replaced by a failed one from another file
- * (a shard that lost its input while another had already cached the clip).
- */
-export function readCacheEntries(dir: string): Map<number, ManifestEntry> {
-  const merged = new Map<number, ManifestEntry>();
-  for (const file of cacheManifestFiles(dir)) {
-    for (const [id, entry] of readManifest(file).entries) {
-      const have = merged.get(id);
-      if (have && have.status !== "failed" && entry.status === "failed") continue;
-      merged.set(id, entry);
-    }
-  }
-  return merged;
+/** The problems list of one shard's run (a single-process run writes problems.tsv). */
+export function shardProblemsFile(shard: CacheShard): string {
+  return `problems-shard-${pad4(shard.index)}-of-${pad4(shard.count)}.tsv`;
 }
 
 /** Remove temp files (`.NNNNNN.i16.PID.RAND.tmp`) of these tracks only: other shards' are in flight. */

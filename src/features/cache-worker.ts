@@ -1,7 +1,6 @@
 // One clip of the spectrogram cache (decode → pad/crop → log-mel → int16 file, + meyda features), and
 // the worker_threads loop that runs it on jobs sent by buildSpectrogramCache. Started through
 // cache-worker.cjs (which registers tsx); processClip is also called in-process when workers = 0.
-import * as fs from "node:fs";
 import * as path from "node:path";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { AudioDecodeError } from "../audio/decode";
@@ -10,20 +9,36 @@ import { logMelSpectrogram } from "./melspec";
 import { clipFeatures } from "./meyda";
 import { writeFileAtomicAsync } from "../util/fs";
 import type { CacheParams, CacheJob, ManifestEntry } from "./cache-format";
-import { clipFilePaths, quantizeDb } from "./cache-format";
+import { clipFilePaths, quantizeDb, SILENT_PEAK } from "./cache-format";
+import { checksumOf, sourceStat } from "./cache-verify";
 
-/** Tests only (FMALAB_TEST=1): sleep FMALAB_CACHE_TEST_DELAY_MS per clip, so a test can kill a run midway. */
-async function testDelay(): Promise<void> {
-  if (process.env.FMALAB_TEST !== "1") return;
-  const ms = Number(process.env.FMALAB_CACHE_TEST_DELAY_MS ?? 0);
-  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+/** How processClip runs (beyond the cache parameters). */
+export interface ClipOptions {
+  /** Wait this long after writing each clip's spectrogram (tests use it to kill a run midway). */
+  delayMs?: number;
+}
+
+/** Write a cache file atomically; its size and CRC32 go into the manifest entry. */
+async function writeChecked(file: string, bytes: Uint8Array): Promise<{ bytes: number; crc32: string }> {
+  await writeFileAtomicAsync(file, bytes);
+  return { bytes: bytes.byteLength, crc32: checksumOf(bytes) };
+}
+
+function peakOf(pcm: Float32Array): number {
+  let peak = 0;
+  for (let i = 0; i < pcm.length; i++) {
+    const a = Math.abs(pcm[i]);
+    if (a > peak) peak = a;
+  }
+  return peak;
 }
 
 /** Compute and store one clip; never throws for a bad clip (the entry says what went wrong). */
-export async function processClip(job: CacheJob, params: CacheParams, cacheDir: string): Promise<ManifestEntry> {
-  const base: Pick<ManifestEntry, "trackId" | "knownBad"> = { trackId: job.trackId };
+export async function processClip(job: CacheJob, params: CacheParams, cacheDir: string, opts: ClipOptions = {}): Promise<ManifestEntry> {
+  const base: Pick<ManifestEntry, "trackId" | "knownBad" | "source"> = { trackId: job.trackId };
   if (job.knownBad) base.knownBad = job.knownBad;
-  if (!fs.existsSync(job.path)) {
+  base.source = sourceStat(job.path);
+  if (!base.source) {
     return { ...base, status: "failed", reason: "missing", message: `${job.path}: no such file` };
   }
   const sr = params.mel.sr;
@@ -47,8 +62,8 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
       throw new Error(`spectrogram is ${spec.nMels}×${spec.nFrames}, expected ${params.mel.nMels}×${params.nFrames}`);
     }
     const files = clipFilePaths(job.trackId);
-    await writeFileAtomicAsync(path.join(cacheDir, files.spectrogram), quantizeDb(spec.data, params.storage.scale));
-    await testDelay();
+    const stored = await writeChecked(path.join(cacheDir, files.spectrogram), quantizeDb(spec.data, params.storage.scale));
+    if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
     const entry: ManifestEntry = {
       ...base,
       status: audio.durationS < params.clipSeconds - params.shortToleranceS ? "short" : "ok",
@@ -57,7 +72,10 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
       frames: spec.nFrames,
       audioFrames: Math.min(spec.nFrames, 1 + Math.floor(used / params.mel.hopLength)),
       file: files.spectrogram,
+      bytes: stored.bytes,
+      crc32: stored.crc32,
     };
+    if (peakOf(audio.pcm.subarray(0, used)) < SILENT_PEAK) entry.silent = true;
     if (audio.truncated) entry.truncated = true;
     if (audio.warnings.length > 0) entry.warnings = audio.warnings.length;
     if (params.features) {
@@ -66,8 +84,10 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
         frameLength: params.features.frameLength,
         hopLength: params.features.hopLength,
       });
-      await writeFileAtomicAsync(path.join(cacheDir, files.features), new Uint8Array(f.values.buffer, f.values.byteOffset, f.values.byteLength));
+      const featureFile = await writeChecked(path.join(cacheDir, files.features), new Uint8Array(f.values.buffer, f.values.byteOffset, f.values.byteLength));
       entry.features = files.features;
+      entry.featuresBytes = featureFile.bytes;
+      entry.featuresCrc32 = featureFile.crc32;
     }
     return entry;
   } catch (err) {
@@ -81,13 +101,13 @@ export type FromWorker = { type: "ready" } | { type: "done"; entry: ManifestEntr
 
 if (!isMainThread && parentPort && workerData && (workerData as { kind?: string }).kind === "fmalab-cache-worker") {
   const port = parentPort;
-  const { params, cacheDir } = workerData as { params: CacheParams; cacheDir: string };
+  const { params, cacheDir, clipOptions } = workerData as { params: CacheParams; cacheDir: string; clipOptions?: ClipOptions };
   port.on("message", (msg: ToWorker) => {
     if (msg.type === "stop") {
       port.close();
       return;
     }
-    processClip(msg.job, params, cacheDir).then(
+    processClip(msg.job, params, cacheDir, clipOptions).then(
       (entry) => port.postMessage({ type: "done", entry } satisfies FromWorker),
       (err) => {
         const entry: ManifestEntry = {
@@ -95,6 +115,7 @@ if (!isMainThread && parentPort && workerData && (workerData as { kind?: string 
           status: "failed",
           reason: "error",
           message: (err as Error).message ?? String(err),
+          source: sourceStat(msg.job.path),
         };
         port.postMessage({ type: "done", entry } satisfies FromWorker);
       },

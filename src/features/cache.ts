@@ -12,23 +12,26 @@ import {
   CACHE_FORMAT_VERSION,
   MANIFEST_FILE,
   PARAMS_FILE,
+  SILENT_PEAK,
   ManifestWriter,
   cacheDirName,
   dequantizeDb,
   describeParamDifferences,
+  readCacheManifest,
   removeStaleTempFilesDeep,
   repairManifest,
   type CacheJob,
   type CacheParams,
   type ManifestEntry,
 } from "./cache-format";
-import type { FromWorker, ToWorker } from "./cache-worker";
+import type { ClipOptions, FromWorker, ToWorker } from "./cache-worker";
+import { CacheEntryError, checkBytes, repairCommand, sourceChange, sourceStat, verifyEntry, type EntryProblem } from "./cache-verify";
 import {
-  readCacheEntries,
   removeStaleTempFilesOfTracks,
   shardItems,
   shardLockFile,
   shardManifestFile,
+  shardProblemsFile,
   type CacheShard,
 } from "./cache-shards";
 import type { ResampleQuality } from "../audio/resample";
@@ -36,11 +39,14 @@ import { defaultDatasetSubset, openDataset } from "../data/dataset";
 import { applyKnownBadPolicy, type KnownBadClip, type KnownBadPolicy } from "../data/known-bad";
 import type { Subset } from "../data/schema";
 import { UsageError } from "../util/errors";
-import { PROJECT_ROOT, writeJsonAtomic } from "../util/fs";
+import { PROJECT_ROOT, writeFileAtomic, writeJsonAtomic } from "../util/fs";
+import { shellCommand } from "../util/shell";
 import { ProgressBar } from "../util/progress";
+import { readJsonFileStrict } from "../util/text";
 import { Rng } from "../util/random";
 
 export * from "./cache-format";
+export * from "./cache-verify";
 export * from "./cache-shards";
 
 export interface CacheRequest {
@@ -69,6 +75,8 @@ export interface BuildCacheOptions extends CacheRequest {
   knownBadPolicy?: KnownBadPolicy;
   /** Recompute clips recorded as failed by an earlier run. Default false. */
   retryFailed?: boolean;
+  /** Wait this long after each clip (tests: so a run can be killed midway). Default 0. */
+  clipDelayMs?: number;
   /** Only these tracks (default: every track of the subset). */
   trackIds?: number[];
   /** Only the index-th of count deterministic partitions of the tracks (see cache-shards.ts). */
@@ -101,6 +109,17 @@ export interface CacheSummary {
   computed: number;
   reused: number;
   failures: Array<{ trackId: number; reason: string; message: string }>;
+  /** Finished entries whose files failed verification (missing, wrong size, wrong CRC32), recomputed now. */
+  repaired: EntryProblem[];
+  /** Failed entries retried because their source file appeared, vanished or changed. */
+  retried: Array<{ trackId: number; why: string }>;
+  /** Earlier entries without checksums, given them now (their size was right). */
+  upgraded: number;
+  /** Track ids stored short (padded) and silent (peak below SILENT_PEAK). */
+  shortClips: number[];
+  silentClips: number[];
+  /** problems.tsv in the cache folder, listing every short, failed, silent and repaired clip (null: none). */
+  problemsFile: string | null;
   knownBadExcluded: KnownBadClip[];
   staleTempFilesRemoved: number;
   elapsedS: number;
@@ -142,7 +161,7 @@ function defaultCacheRoot(): string {
 }
 
 /** What a build would do: the cache folder, its parameters and the clips to cache (after the known-bad policy and the shard). */
-export interface CachePlan {
+export interface CacheBuildPlan {
   dir: string;
   params: CacheParams;
   jobs: CacheJob[];
@@ -150,7 +169,7 @@ export interface CachePlan {
 }
 
 /** Plan a build without computing anything (the Slurm launcher uses it to find incomplete shards). */
-export function planSpectrogramCache(opts: Omit<BuildCacheOptions, "shard" | "onProgress">): CachePlan {
+export function planSpectrogramCache(opts: Omit<BuildCacheOptions, "shard" | "onProgress">): CacheBuildPlan {
   const dataset = openDataset(opts.dataDir, { subset: opts.subset });
   const policy = opts.knownBadPolicy ?? "exclude";
   let records = dataset.tracks.records;
@@ -167,7 +186,7 @@ export function planSpectrogramCache(opts: Omit<BuildCacheOptions, "shard" | "on
     return job;
   });
   if (dataset.audioDir === null) {
-    throw new UsageError(`no audio folder for fma_${dataset.subset} under ${dataset.root}; run: fmalab download --subset ${dataset.subset} --dir ${opts.dataDir}`);
+    throw new UsageError(`no audio folder for fma_${dataset.subset} under ${dataset.root}; run: ${shellCommand(["fmalab", "download", "--subset", dataset.subset, "--dir", opts.dataDir])}`);
   }
   const params = resolveCacheParams(dataset.root, dataset.subset, opts);
   const dir = path.join(path.resolve(opts.cacheRoot ?? defaultCacheRoot()), cacheDirName(params));
@@ -183,17 +202,16 @@ export async function buildSpectrogramCache(opts: BuildCacheOptions): Promise<Ca
   return summary;
 }
 
-/** A manifest entry that needs no recomputing: failed (unless retrying), or its files are there. */
+/** A manifest entry that needs no recomputing: failed (unless retrying), or its files are there at their recorded sizes. */
 export function isCacheEntryFinished(dir: string, params: CacheParams, e: ManifestEntry | undefined, retryFailed = false): boolean {
   if (!e) return false;
   if (e.status === "failed") return !retryFailed;
-  if (!e.file || !fs.existsSync(path.join(dir, e.file))) return false;
-  return !params.features || (e.features !== undefined && fs.existsSync(path.join(dir, e.features)));
+  return verifyEntry(dir, e, params, false).problems.length === 0;
 }
 
 /** Shards (of `count`) with a clip still to compute, read from the cache's own manifests. */
-export function incompleteShards(plan: CachePlan, count: number, retryFailed = false): number[] {
-  const entries = fs.existsSync(plan.dir) ? readCacheEntries(plan.dir) : new Map<number, ManifestEntry>();
+export function incompleteShards(plan: CacheBuildPlan, count: number, retryFailed = false): number[] {
+  const entries = readCacheManifest(plan.dir);
   const out: number[] = [];
   for (let index = 0; index < count; index++) {
     const jobs = shardItems(plan.jobs, { index, count });
@@ -206,6 +224,7 @@ interface RunOptions {
   workers?: number;
   shard?: CacheShard;
   retryFailed?: boolean;
+  clipDelayMs?: number;
   onProgress?: (p: CacheProgress) => void;
   silent?: boolean;
 }
@@ -262,17 +281,10 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
   try {
     const staleTempFilesRemoved = opts.shard ? removeStaleTempFilesOfTracks(dir, jobs.map((j) => j.trackId)) : removeStaleTempFilesDeep(dir);
     const manifestFile = opts.shard ? shardManifestFile(dir, opts.shard) : path.join(dir, MANIFEST_FILE);
-    fs.mkdirSync(path.dirname(manifestFile), { recursive: true });
     repairManifest(manifestFile);
-    const existing = readCacheEntries(dir);
-    const finished = (e: ManifestEntry | undefined): boolean => isCacheEntryFinished(dir, params, e, opts.retryFailed);
-    const pending = jobs.filter((j) => !finished(existing.get(j.trackId)));
+    const plan = planCacheJobs(dir, params, jobs, readCacheManifest(dir), opts.retryFailed === true);
+    const { pending, results } = plan;
     const reused = jobs.length - pending.length;
-    const results = new Map<number, ManifestEntry>();
-    for (const j of jobs) {
-      const e = existing.get(j.trackId);
-      if (e && finished(e)) results.set(j.trackId, e);
-    }
     let failed = 0;
     let short = 0;
     for (const e of results.values()) {
@@ -280,6 +292,7 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
       if (e.status === "short") short++;
     }
     writer = new ManifestWriter(manifestFile);
+    for (const e of plan.upgraded) writer.append(e);
     const bar = new ProgressBar({ total: jobs.length, initial: reused, label: "spectrograms", unit: "clips", silent: opts.silent });
     bar.setFields({ failed, short });
     const record = (entry: ManifestEntry): void => {
@@ -297,21 +310,32 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
     const nWorkers = Math.min(opts.workers ?? os.cpus().length, pending.length);
     if (pending.length > 0 && nWorkers <= 0) {
       const { processClip } = await import("./cache-worker");
-      for (const job of pending) record(await processClip(job, params, dir));
+      for (const job of pending) record(await processClip(job, params, dir, { delayMs: opts.clipDelayMs }));
     } else if (pending.length > 0) {
-      await runInWorkers(dir, params, pending, nWorkers, record, workers);
+      await runInWorkers(dir, params, pending, nWorkers, record, workers, { delayMs: opts.clipDelayMs });
     }
     bar.finish({ failed, short });
 
     let ok = 0;
     const failures: CacheSummary["failures"] = [];
+    const shortClips: number[] = [];
+    const silentClips: number[] = [];
     for (const j of jobs) {
       const e = results.get(j.trackId)!;
       if (e.status === "ok") ok++;
       else if (e.status === "failed") failures.push({ trackId: e.trackId, reason: e.reason ?? "error", message: e.message ?? "" });
+      if (e.status === "short") shortClips.push(e.trackId);
+      if (e.silent) silentClips.push(e.trackId);
     }
+    const problemsFile = writeProblemsFile(dir, jobs.map((j) => results.get(j.trackId)!), plan.repaired, opts.shard ? shardProblemsFile(opts.shard) : "problems.tsv");
     const elapsedS = (Date.now() - started) / 1000;
     return {
+      repaired: plan.repaired,
+      retried: plan.retried,
+      upgraded: plan.upgraded.length,
+      shortClips,
+      silentClips,
+      problemsFile,
       dir,
       params,
       total: jobs.length,
@@ -333,6 +357,99 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
   }
 }
 
+interface CachePlan {
+  pending: CacheJob[];
+  /** Entries kept from earlier runs. */
+  results: Map<number, ManifestEntry>;
+  repaired: EntryProblem[];
+  retried: Array<{ trackId: number; why: string }>;
+  /** Earlier entries with checksums added (appended to the manifest). */
+  upgraded: ManifestEntry[];
+}
+
+/**
+ * Which jobs to run: those without an entry, finished entries whose files do not verify (size and
+ * CRC32: read in full), and failed entries when retrying or when their source file changed.
+ */
+function planCacheJobs(dir: string, params: CacheParams, jobs: CacheJob[], existing: Map<number, ManifestEntry>, retryFailed: boolean): CachePlan {
+  const plan: CachePlan = { pending: [], results: new Map(), repaired: [], retried: [], upgraded: [] };
+  for (const job of jobs) {
+    const e = existing.get(job.trackId);
+    if (!e) {
+      plan.pending.push(job);
+    } else if (e.status === "failed") {
+      const why = retryFailed ? null : sourceChange(e, job);
+      if (retryFailed || why) {
+        plan.pending.push(job);
+        if (why) plan.retried.push({ trackId: job.trackId, why });
+      } else plan.results.set(job.trackId, e);
+    } else {
+      const check = verifyEntry(dir, e, params, true);
+      if (check.problems.length > 0) {
+        plan.pending.push(job);
+        plan.repaired.push(...check.problems);
+      } else {
+        const kept = check.upgraded ?? e;
+        if (check.upgraded) plan.upgraded.push(check.upgraded);
+        plan.results.set(job.trackId, kept);
+      }
+    }
+  }
+  return plan;
+}
+
+/** problems.tsv: every short, failed, silent and repaired clip of this run (removed when there are none). */
+function writeProblemsFile(dir: string, entries: ManifestEntry[], repaired: EntryProblem[], name: string): string | null {
+  // A shard writes its own (problems-shard-I-of-N.tsv): other shards write theirs at the same time.
+  const file = path.join(dir, name);
+  const clean = (t: string) => t.replace(/[\t\r\n]+/g, " ");
+  const rows: string[] = [];
+  for (const e of entries) {
+    const id = String(e.trackId).padStart(6, "0");
+    if (e.status === "failed") rows.push([id, "failed", e.reason ?? "error", clean(e.message ?? "")].join("\t"));
+    if (e.status === "short") rows.push([id, "short", `${e.durationS ?? "?"} s`, ""].join("\t"));
+    if (e.silent) rows.push([id, "silent", `peak below ${SILENT_PEAK}`, ""].join("\t"));
+  }
+  for (const p of repaired) rows.push([String(p.trackId).padStart(6, "0"), "repaired", p.kind, clean(`${p.file}: ${p.problem}`)].join("\t"));
+  if (rows.length === 0) {
+    fs.rmSync(file, { force: true });
+    return null;
+  }
+  writeFileAtomic(file, ["track_id\tkind\treason\tmessage", ...rows].join("\n") + "\n");
+  return file;
+}
+
+export interface CacheVerification {
+  dir: string;
+  params: CacheParams;
+  /** Finished entries checked (ok or short). */
+  checked: number;
+  /** Entries recorded as failed (not checked: they have no files). */
+  failed: number;
+  damaged: EntryProblem[];
+  /** The command that recomputes the damaged entries. */
+  repair: string;
+}
+
+/** Check every finished entry of the cache at `dir` (size and CRC32), computing nothing. */
+export function verifySpectrogramCache(dir: string, opts: { onProgress?: (done: number, total: number) => void } = {}): CacheVerification {
+  const cache = new SpectrogramCache(dir);
+  const finished = [...cache.entries.values()].filter((e) => e.status !== "failed");
+  const damaged: EntryProblem[] = [];
+  finished.forEach((e, i) => {
+    damaged.push(...verifyEntry(cache.dir, e, cache.params, true).problems);
+    opts.onProgress?.(i + 1, finished.length);
+  });
+  return {
+    dir: cache.dir,
+    params: cache.params,
+    checked: finished.length,
+    failed: cache.entries.size - finished.length,
+    damaged,
+    repair: repairCommand(cache.params, cache.dir),
+  };
+}
+
 /** Path of the worker entry (a .cjs that registers tsx, so it works from tsx, node --import and tslab). */
 function workerEntry(): string {
   const beside = path.join(__dirname, "cache-worker.cjs");
@@ -347,6 +464,7 @@ function runInWorkers(
   nWorkers: number,
   record: (e: ManifestEntry) => void,
   workers: Worker[],
+  clipOptions: ClipOptions,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let next = 0;
@@ -385,7 +503,7 @@ function runInWorkers(
     const start = (): void => {
       const w = new Worker(workerEntry(), {
         execArgv: [],
-        workerData: { kind: "fmalab-cache-worker", params, cacheDir: dir },
+        workerData: { kind: "fmalab-cache-worker", params, cacheDir: dir, clipOptions },
       });
       workers.push(w);
       w.on("message", (msg: FromWorker) => {
@@ -405,7 +523,7 @@ function runInWorkers(
           fail(new Error(`spectrogram worker failed to start: ${err.message}`));
           return;
         }
-        finishOne({ trackId: job.trackId, status: "failed", reason: "worker-crash", message: `${job.path}: ${err.message}` });
+        finishOne({ trackId: job.trackId, status: "failed", reason: "worker-crash", message: `${job.path}: ${err.message}`, source: sourceStat(job.path) });
         if (!settled && next < pending.length) start();
       };
       w.on("error", crashed);
@@ -454,8 +572,59 @@ export class SpectrogramCache {
     this.dir = path.resolve(dir);
     const paramsFile = path.join(this.dir, PARAMS_FILE);
     if (!fs.existsSync(paramsFile)) throw new UsageError(`${this.dir} is not a spectrogram cache (no ${PARAMS_FILE}); build one with: fmalab spectrograms --data DIR`);
-    this.params = JSON.parse(fs.readFileSync(paramsFile, "utf8")) as CacheParams;
-    this.entries = readCacheEntries(this.dir);
+    this.params = readJsonFileStrict<CacheParams>(paramsFile, "cache parameters file");
+    this.entries = readCacheManifest(this.dir);
+  }
+
+  /** The command that repairs this cache (recomputes entries whose files do not verify). */
+  repairCommand(): string {
+    return repairCommand(this.params, this.dir);
+  }
+
+  /**
+   * Problems of a usable track's files: missing or wrong size (a stat each), and with `checksum` a
+   * wrong CRC32 (reads them). [] when they verify.
+   */
+  verify(trackId: number, opts: { checksum?: boolean } = {}): EntryProblem[] {
+    return verifyEntry(this.dir, this.entryFor(trackId), this.params, opts.checksum ?? false).problems;
+  }
+
+  /**
+   * Throw a CacheEntryError naming the first damaged file among `trackIds` (and how many more) and the
+   * repair command. Sizes only by default (a stat per file); `checksum` reads every file.
+   */
+  assertFilesVerify(trackIds: readonly number[], opts: { checksum?: boolean } = {}): void {
+    const damaged = trackIds.filter((id) => this.verify(id, opts).length > 0);
+    if (damaged.length > 0) throw new CacheEntryError(this.verify(damaged[0], opts)[0], this.repairCommand(), damaged.length - 1);
+  }
+
+  /** Bytes of a cache file, checked against the entry's size and CRC32; a CacheEntryError names the file. */
+  private readChecked(trackId: number, rel: string, bytes: Buffer, want: { bytes: number; crc32?: string }): Buffer {
+    const r = checkBytes(trackId, path.join(this.dir, rel), bytes, want);
+    if (r.problem) throw new CacheEntryError(r.problem, this.repairCommand());
+    return bytes;
+  }
+
+  private spectrogramWant(e: ManifestEntry): { bytes: number; crc32?: string } {
+    return { bytes: e.bytes ?? 2 * this.nMels * this.nFrames, crc32: e.crc32 };
+  }
+
+  private readFileOf(trackId: number, rel: string): Buffer {
+    try {
+      return fs.readFileSync(path.join(this.dir, rel));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const problem: EntryProblem = { trackId, file: path.join(this.dir, rel), kind: "missing", problem: code === "ENOENT" ? "missing" : `cannot be read (${code})` };
+      throw new CacheEntryError(problem, this.repairCommand());
+    }
+  }
+
+  private async readFileOfAsync(trackId: number, rel: string): Promise<Buffer> {
+    try {
+      return await fs.promises.readFile(path.join(this.dir, rel));
+    } catch {
+      return this.readFileOf(trackId, rel); // the same error, thrown synchronously
+    }
   }
 
   get nMels(): number {
@@ -491,24 +660,27 @@ export class SpectrogramCache {
     return e as ManifestEntry & { file: string };
   }
 
-  private decode(trackId: number, bytes: Uint8Array, out?: Float32Array): Float32Array {
-    const n = this.nMels * this.nFrames;
-    if (bytes.byteLength !== 2 * n) {
-      throw new Error(`${path.join(this.dir, this.entryFor(trackId).file)}: ${bytes.byteLength} bytes, expected ${2 * n} (${this.nMels}×${this.nFrames} int16)`);
+  /** Spectrogram bytes (size and CRC32 checked) → dB. */
+  private decode(trackId: number, bytes: Buffer, out?: Float32Array): Float32Array {
+    const e = this.entryFor(trackId);
+    const want = this.spectrogramWant(e);
+    if (want.bytes !== 2 * this.nMels * this.nFrames) {
+      const problem: EntryProblem = { trackId, file: path.join(this.dir, e.file), kind: "size", problem: `the manifest records ${want.bytes} bytes, the parameters need ${2 * this.nMels * this.nFrames}` };
+      throw new CacheEntryError(problem, this.repairCommand());
     }
-    return dequantizeDb(bytes, this.params.storage.scale, out);
+    return dequantizeDb(this.readChecked(trackId, e.file, bytes, want), this.params.storage.scale, out);
   }
 
-  /** The dB spectrogram of one track (read from disk now). */
+  /** The dB spectrogram of one track (read from disk now, size and CRC32 checked). */
   get(trackId: number): CachedSpectrogram {
     const e = this.entryFor(trackId);
-    const bytes = fs.readFileSync(path.join(this.dir, e.file));
+    const bytes = this.readFileOf(trackId, e.file);
     return { db: this.decode(trackId, bytes), nMels: this.nMels, nFrames: this.nFrames };
   }
 
   async getAsync(trackId: number): Promise<CachedSpectrogram> {
     const e = this.entryFor(trackId);
-    const bytes = await fs.promises.readFile(path.join(this.dir, e.file));
+    const bytes = await this.readFileOfAsync(trackId, e.file);
     return { db: this.decode(trackId, bytes), nMels: this.nMels, nFrames: this.nFrames };
   }
 
@@ -516,7 +688,8 @@ export class SpectrogramCache {
   features(trackId: number): Float32Array | null {
     const e = this.entryFor(trackId);
     if (!e.features) return null;
-    const buf = fs.readFileSync(path.join(this.dir, e.features));
+    const want = { bytes: e.featuresBytes ?? 4 * this.featureNames.length, crc32: e.featuresCrc32 };
+    const buf = this.readChecked(trackId, e.features, this.readFileOf(trackId, e.features), want);
     const copy = new Uint8Array(buf.byteLength);
     copy.set(buf);
     return new Float32Array(copy.buffer);
@@ -554,7 +727,7 @@ export class SpectrogramCache {
     const nMels = this.nMels;
     const full = this.nFrames;
     const load = async (ids: number[]): Promise<SpectrogramBatch> => {
-      const files = await Promise.all(ids.map((id) => fs.promises.readFile(path.join(this.dir, this.entryFor(id).file))));
+      const files = await Promise.all(ids.map((id) => this.readFileOfAsync(id, this.entryFor(id).file)));
       const data = new Float32Array(ids.length * nMels * cropFrames);
       const clip = new Float32Array(nMels * full);
       files.forEach((bytes, b) => {
@@ -601,7 +774,7 @@ export function assertCacheMatches(have: CacheParams, req: CacheRequest, where: 
   const strip = (p: CacheParams) => ({ mel: p.mel, db: p.db, clipSeconds: p.clipSeconds, resampleQuality: p.resampleQuality, storage: p.storage, formatVersion: p.formatVersion, features: p.features ? p.features.extractor : null });
   const diffs = describeParamDifferences(strip(want) as unknown as Record<string, unknown>, strip(have) as unknown as Record<string, unknown>);
   if (diffs.length > 0) {
-    throw new UsageError(`spectrogram cache ${where} was built with other parameters:\n  - ${diffs.join("\n  - ")}\nrebuild with: fmalab spectrograms --data ${have.dataRoot}${have.subset ? ` --subset ${have.subset}` : ""} (with the parameters you want)`);
+    throw new UsageError(`spectrogram cache ${where} was built with other parameters:\n  - ${diffs.join("\n  - ")}\nrebuild with: ${shellCommand(["fmalab", "spectrograms", "--data", have.dataRoot, ...(have.subset ? ["--subset", have.subset] : [])])} (with the parameters you want)`);
   }
 }
 
@@ -636,7 +809,7 @@ export function findCache(dataDir: string, req: CacheRequest & { cacheRoot?: str
   throw new UsageError(
     `no spectrogram cache for ${root} (subset ${subset ?? "all"}) with these parameters in ${cacheRoot}` +
       (lines.length ? `; caches with other parameters:\n  - ${lines.join("\n  - ")}` : "") +
-      `\nbuild it with: fmalab spectrograms --data ${dataDir}${subset ? ` --subset ${subset}` : ""}`,
+      `\nbuild it with: ${shellCommand(["fmalab", "spectrograms", "--data", dataDir, ...(subset ? ["--subset", subset] : [])])}`,
   );
 }
 

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
+import { assertFolderVerifies, writeFolderChecksums } from "../util/checksums";
 
 export const MODEL_JSON = "model.json";
 export const WEIGHTS_BIN = "weights.bin";
@@ -61,6 +62,7 @@ export function folderSaveHandler(dir: string, metadata?: Record<string, unknown
         if (Object.keys(userMeta).length > 0) json.userDefinedMetadata = userMeta;
         writeFileSynced(path.join(tmp, WEIGHTS_BIN), weights);
         writeFileSynced(path.join(tmp, MODEL_JSON), JSON.stringify(json));
+        writeFolderChecksums(tmp); // sizes + CRC32s, checked by loadModel
         // Swap: old folder aside, new one in, old one removed.
         let old: string | null = null;
         if (fs.existsSync(target)) {
@@ -165,6 +167,7 @@ export async function saveModel(model: tf.LayersModel, dir: string, metadata?: R
 
 /** Load a layers model saved by saveModel (or tfjs-node). Errors name the file and what is wrong. */
 export async function loadModel(dir: string): Promise<tf.LayersModel> {
+  assertFolderVerifies(path.resolve(dir), "the saved model is damaged (retrain, or use another run's)");
   try {
     return await tf.loadLayersModel(folderLoadHandler(dir));
   } catch (err) {
@@ -181,6 +184,7 @@ export function readModelMetadata(dir: string): Record<string, unknown> {
 
 /** Decode a model folder's weights by name (for partial loading, e.g. pretrained backbones). Caller disposes. */
 export function readWeightsFromDir(dir: string): tf.NamedTensorMap {
+  assertFolderVerifies(path.resolve(dir), "the saved model is damaged");
   const { file, json } = readModelJson(dir);
   const { specs, data } = readWeightBuffer(dir, file, json);
   return tf.io.decodeWeights(data, specs);

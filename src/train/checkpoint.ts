@@ -6,6 +6,9 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { InputError } from "../util/errors";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
+import { folderChecksums, folderProblems, parseFolderChecksums, throwFirstProblem } from "../util/checksums";
+import { shellCommand } from "../util/shell";
+import { readTextFileStrict } from "../util/text";
 
 const COMPLETE = "COMPLETE";
 
@@ -18,7 +21,8 @@ export async function writeDirAtomic(target: string, fill: (dir: string) => Prom
   fs.mkdirSync(tmp);
   try {
     await fill(tmp);
-    writeFileAtomic(path.join(tmp, COMPLETE), new Date().toISOString() + "\n");
+    // COMPLETE holds the size and CRC32 of every file beside it, so a read-back can verify them.
+    writeFileAtomic(path.join(tmp, COMPLETE), JSON.stringify({ ...folderChecksums(tmp, [COMPLETE]), completedAt: new Date().toISOString() }, null, 2) + "\n");
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw err;
@@ -56,6 +60,27 @@ export function recoverDir(target: string): boolean {
   }
   for (const p of leftovers) if (fs.existsSync(p)) fs.rmSync(p, { recursive: true, force: true });
   return fs.existsSync(target) && isCompleteDir(target);
+}
+
+/**
+ * recoverDir, then verify what is there: a `target` without its COMPLETE marker (a swap never leaves
+ * one) or with a file that does not match COMPLETE's sizes and CRC32s is an InputError naming the file
+ * and `advice`. Returns true when `target` exists, complete and verified.
+ */
+export function recoverVerifiedDir(target: string, advice: string): boolean {
+  if (recoverDir(target)) {
+    const record = parseFolderChecksums(fs.readFileSync(path.join(target, COMPLETE), "utf8"));
+    if (record) throwFirstProblem(folderProblems(target, record), advice); // older folders: no checksums
+    return true;
+  }
+  if (fs.existsSync(target)) throw new InputError(path.join(target, COMPLETE), `missing (the folder is damaged); ${advice}`);
+  return false;
+}
+
+/** What to do about a damaged checkpoint: start the run over (shell-quoted). */
+export function checkpointAdvice(runDir: string, runId: string): string {
+  const dir = path.join(runDir, "checkpoint");
+  return `the checkpoint cannot be used; to train run ${runId} again from epoch 1: ${shellCommand(["rm", "-r", "--", dir])} && ${shellCommand(["fmalab", "train", "--resume", runId, "--runs", path.dirname(runDir)])}`;
 }
 
 /** A tensor's values with its name and shape, outside tfjs (for files). */
@@ -120,8 +145,9 @@ export function readNamedArrays(dir: string, base: string): NamedArray[] {
 /** Read and parse a JSON file, naming the file on failure. */
 export function readJsonFile<T>(file: string, what: string): T {
   if (!fs.existsSync(file)) throw new InputError(file, `missing (${what})`);
+  const text = readTextFileStrict(file);
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as T;
+    return JSON.parse(text) as T;
   } catch (err) {
     throw new InputError(file, `not valid JSON (${(err as Error).message}); the ${what} is damaged`);
   }

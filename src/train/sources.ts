@@ -3,6 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../util/errors";
+import { shellCommand, shellQuote } from "../util/shell";
 import { openDataset } from "../data/dataset";
 import { findCache, openSpectrogramCache, PARAMS_FILE, type CacheParams } from "../features/cache";
 import { PROJECT_ROOT } from "../util/fs";
@@ -41,10 +42,12 @@ export function openTrainingData(config: Pick<TrainConfig, "data" | "cacheDir">,
       } else tracks.push({ trackId: r.trackId, split: r.split, genre: r.genreTop });
     }
   }
+  // A missing or short file stops here, naming it and the repair command; a damaged one (CRC32) when read.
+  cache.assertFilesVerify(tracks.map((t) => t.trackId));
   if (tracks.length === 0) {
     throw new UsageError(
       `none of the ${dataset.tracks.size} tracks of ${dataDir} (fma_${dataset.subset}) has a usable spectrogram in ${cacheDir}; ` +
-        `build it with: fmalab spectrograms --data ${config.data}`,
+        `build it with: ${shellCommand(["fmalab", "spectrograms", "--data", config.data])}`,
     );
   }
   return {
@@ -92,7 +95,7 @@ export function locateCache(dataDir: string, nMels: number | null, cacheRoot?: s
     if (candidates.length > 1) {
       throw new UsageError(
         `several spectrogram caches of ${path.resolve(dataDir)} fit (${candidates.map((c) => path.basename(c)).join(", ")}); ` +
-          `choose one with --cache ${root}/<folder>`,
+          `choose one with --cache ${shellQuote(root + "/")}<folder>`,
       );
     }
     throw err;

@@ -14,6 +14,7 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Rng } from "../util/random";
 import { UsageError } from "../util/errors";
+import { shellCommand } from "../util/shell";
 import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
 import { ProgressBar } from "../util/progress";
 import { initBackend, type BackendChoice, type BackendName } from "../tf/backend";
@@ -37,7 +38,7 @@ import {
   type TrainingData,
 } from "./examples";
 import { mixupBatch } from "./augment";
-import { readJsonFile, readNamedArrays, recoverDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
+import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
 import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
 import { openTrainingData } from "./sources";
 import { batchGradients, dropoutLayers } from "./step";
@@ -218,7 +219,7 @@ interface LoadedCheckpoint {
 /** Read and check checkpoint/ against the run and model; errors say which file and what is wrong. */
 function readCheckpoint(runDir: string, runId: string, config: TrainConfig, classes: string[]): LoadedCheckpoint | null {
   const dir = path.join(runDir, RUN_FILES.checkpoint);
-  if (!recoverDir(dir)) return null;
+  if (!recoverVerifiedDir(dir, checkpointAdvice(runDir, runId))) return null;
   const stateFile = path.join(dir, "state.json");
   const state = readJsonFile<CheckpointState>(stateFile, "checkpoint state");
   const problem = (what: string) => new UsageError(`cannot resume run "${runId}": ${stateFile}: ${what}`);
@@ -391,7 +392,7 @@ function prepareData(config: TrainConfig, runId: string, data: TrainingData, sto
   if (kind === "logmel" && data.nMels !== null && data.nMels !== input.height) {
     throw new UsageError(
       `${data.cacheDir ?? data.source}: the spectrograms have ${data.nMels} mel bands but model ${config.model} expects ` +
-        `${input.height}; build a matching cache (fmalab spectrograms --data ${config.data} --n-mels ${input.height}) ` +
+        `${input.height}; build a matching cache (${shellCommand(["fmalab", "spectrograms", "--data", config.data, "--n-mels", input.height])}) ` +
         `or pass that cache with --cache`,
     );
   }

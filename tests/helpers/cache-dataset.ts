@@ -8,7 +8,7 @@ import { formatTrackRow, tracksCsvHeaderRows } from "../../src/data/tracks";
 import { formatCsvRow } from "../../src/data/csv";
 import { Rng } from "../../src/util/random";
 
-export type BadKind = "empty" | "truncated" | "garbage" | "id3-only" | "wav" | "text" | "short" | "missing";
+export type BadKind = "empty" | "truncated" | "garbage" | "id3-only" | "wav" | "text" | "short" | "missing" | "silent";
 
 export interface TinyTrack {
   trackId: number;
@@ -73,6 +73,11 @@ export async function writeTinyDataset(dir: string, tracks: TinyTrack[], seconds
       case "short":
         fs.writeFileSync(file, await encodeMp3(toneClip(1.3, t.trackId), 44100, 128));
         break;
+      case "silent": {
+        const n = Math.round(seconds * 44100);
+        fs.writeFileSync(file, await encodeMp3([new Float32Array(n), new Float32Array(n)], 44100, 128));
+        break;
+      }
       case "empty":
         fs.writeFileSync(file, new Uint8Array(0));
         break;

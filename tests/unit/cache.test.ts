@@ -274,11 +274,8 @@ test("CLI killed with SIGKILL midway, rerun: finishes the rest, recomputes nothi
   const n = 10;
   await writeTinyDataset(dir, Array.from({ length: n }, (_, i) => ({ trackId: 200 + i, kind: "good" as const })));
   const args = ["--import", "tsx", path.join(ROOT, "src/cli/main.ts"), "spectrograms", "--data", dir, "--cache", root, "--clip-seconds", String(CLIP_S), "--workers", "1", "--quiet"];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, FMALAB_TEST: "1", FMALAB_CACHE_TEST_DELAY_MS: "400" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const childArgs = ["--import", "tsx", path.join(ROOT, "tests/helpers/cache-child.ts"), dir, root, String(CLIP_S), "400"];
+  const child = spawn(process.execPath, childArgs, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -310,7 +307,7 @@ test("CLI killed with SIGKILL midway, rerun: finishes the rest, recomputes nothi
   fs.mkdirSync(path.dirname(planted), { recursive: true });
   fs.writeFileSync(planted, "partial");
 
-  const rerun = spawnSync(process.execPath, args, { cwd: ROOT, env: { ...process.env, FMALAB_TEST: "1" }, encoding: "utf8" });
+  const rerun = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8" });
   assert.equal(rerun.status, 0, rerun.stderr);
   assert.match(rerun.stdout, new RegExp(`computed now ${n - first.size}, from earlier runs ${first.size}`));
   const text = fs.readFileSync(path.join(cacheDir, "manifest.jsonl"), "utf8");

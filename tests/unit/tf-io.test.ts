@@ -36,7 +36,11 @@ test("the folder has tfjs-node's file:// layout (model.json layers-model + weigh
   const model = smallModel();
   const dir = path.join(tmp, "layout");
   await saveModel(model, dir);
-  assert.deepEqual(fs.readdirSync(dir).sort(), ["model.json", "weights.bin"]);
+  // CHECKSUMS.json (sizes + CRC32s, checked by loadModel) beside them; tfjs-node's loader ignores it.
+  assert.deepEqual(fs.readdirSync(dir).sort(), ["CHECKSUMS.json", "model.json", "weights.bin"]);
+  const sums = JSON.parse(fs.readFileSync(path.join(dir, "CHECKSUMS.json"), "utf8"));
+  assert.deepEqual(Object.keys(sums.files).sort(), ["model.json", "weights.bin"]);
+  assert.equal(sums.files["weights.bin"].bytes, fs.statSync(path.join(dir, "weights.bin")).size);
   const json = JSON.parse(fs.readFileSync(path.join(dir, "model.json"), "utf8"));
   assert.equal(json.format, "layers-model");
   assert.match(json.generatedBy, /TensorFlow\.js/);

@@ -173,10 +173,13 @@ test("resume refuses a different model, a damaged checkpoint, and a run id that 
   fs.writeFileSync(bin, fs.readFileSync(bin).subarray(0, 100));
   await assert.rejects(
     trainModel(fixtureConfig(runsDir, { epochs: 2 }), { ...quiet, data: fixtureData(), resume: true, onBatch: () => assert.fail("training started") }),
-    /model-weights\.bin: has 100 bytes/,
+    /model-weights\.bin: 100 bytes, expected \d+ \(truncated\).*train run fixture-run again from epoch 1/,
   );
-  // A foreign state.json.
+  // A foreign state.json as well: two files no longer match the checkpoint's COMPLETE record.
   fs.writeFileSync(path.join(runsDir, "fixture-run", "checkpoint", "state.json"), '{"hello": 1}');
+  await assert.rejects(trainModel(fixtureConfig(runsDir, { epochs: 2 }), { ...quiet, data: fixtureData(), resume: true }), /model-weights\.bin: 100 bytes, .*; 1 more damaged file\(s\)/);
+  // Written before checksums existed (COMPLETE holds a date): the state itself is checked.
+  fs.writeFileSync(path.join(runsDir, "fixture-run", "checkpoint", "COMPLETE"), new Date().toISOString() + "\n");
   await assert.rejects(trainModel(fixtureConfig(runsDir, { epochs: 2 }), { ...quiet, data: fixtureData(), resume: true }), /not an fmalab checkpoint/);
 });
 

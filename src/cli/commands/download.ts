@@ -5,6 +5,7 @@ import type { CliCommand } from "../command";
 import { parseCommandArgs } from "../command";
 import { UsageError } from "../../util/errors";
 import { formatBytes } from "../../util/progress";
+import { shellCommand, shellQuote } from "../../util/shell";
 import {
   FMA_ARCHIVES,
   FMA_DEFAULT_BASE_URL,
@@ -93,12 +94,12 @@ export const command: CliCommand = {
         lines.push(result.zipKept ? `zip kept at ${result.zipPath}` : `zip removed (use --keep-zip to keep it)`);
       }
       if (result.unpackedDir) {
-        lines.push("", `Set FMA_DIR=${dir} (e.g. \`export FMA_DIR=${dir}\`) so the loaders find it.`);
+        lines.push("", `Set FMA_DIR=${dir} (e.g. \`export FMA_DIR=${shellQuote(dir)}\`) so the loaders find it.`);
         if (archive.name !== "metadata" && !fs.existsSync(path.join(dir, "fma_metadata", "tracks.csv"))) {
-          lines.push(`The loaders also need the metadata: fmalab download --subset metadata --dir ${dir}`);
+          lines.push(`The loaders also need the metadata: ${shellCommand(["fmalab", "download", "--subset", "metadata", "--dir", dir])}`);
         }
       } else {
-        lines.push("", `Unpack later with: fmalab download --subset ${archive.name} --dir ${dir}`);
+        lines.push("", `Unpack later with: ${shellCommand(["fmalab", "download", "--subset", archive.name, "--dir", dir])}`);
       }
       console.log(lines.join("\n"));
       return 0;
