@@ -9,6 +9,7 @@ const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<unknow
   train: async () => import("./train"),
   umap: async () => import("./umap"),
   synth: async () => import("./synth"),
+  scale: async () => import("./scale"),
 };
 
 async function main(): Promise<void> {
