@@ -112,11 +112,14 @@ function duBytes(dir: string): { bytes: number; files: number } {
   return { bytes, files };
 }
 
-/** Seconds per training step of seed_v2_224 (wasm, 1 replica), from bench train's child process. */
+/**
+ * Seconds per training step of seed_v2_224 (wasm, 1 replica, batch 4), from bench train's child process.
+ * Batch 4: a batch-8 step hit "memory access out of bounds" in the wasm heap here (2026-12-02).
+ */
 function seedStep(steps: number): { step_s: number | null; batch: number | null; peak_rss_mb: number | null; note?: string } {
   const child = spawnSync(
     process.execPath,
-    ["--import", "tsx", path.join(__dirname, "main.ts"), "train", "--child", "--backends", "wasm", "--models", "seed_v2_224", "--steps", String(steps), "--replicas", "1"],
+    ["--import", "tsx", path.join(__dirname, "main.ts"), "train", "--child", "--backends", "wasm", "--models", "seed_v2_224", "--steps", String(steps), "--replicas", "1", "--batch", "4"],
     { cwd: PROJECT_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 64 << 20 },
   );
   try {
