@@ -87,7 +87,10 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
   }
   if (current && (!wanted || wanted === current.backend) && tf.getBackend() === current.backend) {
     // The BLAS settings may have changed since (configureCompute): apply them again.
-    if (current.backend === "wasm") current = withBlas(current, opts.threads);
+    if (current.backend === "wasm") {
+      const updated = withBlas(current, opts.threads);
+      if (updated.engine !== current.engine) current = updated;
+    }
     return current;
   }
 

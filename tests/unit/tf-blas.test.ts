@@ -64,8 +64,9 @@ test("initBackend names the BLAS engine, and FMALAB_BLAS=off (blas: off) turns i
   assert.ok((await initBackend({ backend: "wasm", log: false })).blas);
 });
 
+type Shape4 = [number, number, number, number];
 interface ForwardCase {
-  x: number[];
+  x: Shape4;
   k: [number, number];
   cout: number;
   stride: number | [number, number];
@@ -92,7 +93,7 @@ for (const [i, c] of FORWARD.entries()) {
   const xv = randomArray(c.x.reduce((a, b) => a * b), 1000 + i);
   const wv = randomArray(c.k[0] * c.k[1] * cin * c.cout, 1100 + i);
   const bv = randomArray(c.cout, 1200 + i);
-  const filterShape = [c.k[0], c.k[1], cin, c.cout];
+  const filterShape: Shape4 = [c.k[0], c.k[1], cin, c.cout];
   test(`Conv2D BLAS = wasm = cpu: ${c.why}`, { skip }, async () => {
     const r = await threeWays(() => tf.conv2d(tf.tensor(xv, c.x) as tf.Tensor4D, tf.tensor(wv, filterShape) as tf.Tensor4D, c.stride, c.pad, "NHWC", c.dilation ?? 1));
     assertClose(r, "y");
@@ -105,7 +106,7 @@ for (const [i, c] of FORWARD.entries()) {
   });
   if (!c.dilation) {
     test(`conv2d gradients (dx, dw) BLAS = wasm = cpu: ${c.why}`, { skip }, async () => {
-      const dyScale = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(filterShape) as tf.Tensor4D, c.stride, c.pad).shape);
+      const dyScale = tf.tidy(() => tf.conv2d<tf.Tensor4D>(tf.zeros(c.x), tf.zeros(filterShape), c.stride, c.pad).shape);
       const dyv = randomArray(dyScale.reduce((a, b) => a * b), 1300 + i);
       const r = await threeWays(() => {
         const f = (x: tf.Tensor, w: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad), tf.tensor(dyv, dyScale)));
