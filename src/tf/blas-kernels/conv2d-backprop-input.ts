@@ -1,8 +1,10 @@
 // Conv2DBackpropInput on the system BLAS.
 //   1×1, stride 1, unpadded: dX = dY · Wᵀ, one GEMM.
-//   stride 1: dX = conv(dY, W') with W'[a, b, o, c] = W[kH−1−a, kW−1−b, c, o] and padding kH−1−pt (top),
-//     kW−1−pl (left): a forward convolution, im2col rows in chunks, no scatter.
-//   strides > 1: dcol = dY · Wᵀ per chunk of output pixels, scattered back onto dX (col2im).
+//   stride 1 and C ≥ O/2: dX = conv(dY, W') with W'[a, b, o, c] = W[kH−1−a, kW−1−b, c, o] and padding
+//     kH−1−pt (top), kW−1−pl (left): a forward convolution, im2col rows (kH·kW·O wide) in chunks, no scatter.
+//   otherwise (strides > 1, or few input channels, e.g. the first layer's C = 1): dcol = dY · Wᵀ per chunk of
+//     output pixels (kH·kW·C wide), scattered back onto dX (col2im). The scatter-add costs about twice a copy
+//     per value, so it wins when 2·C < O.
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "../../native/blas";
@@ -48,7 +50,7 @@ export function makeConv2DBackpropInputBlas(fallback: KernelFunc) {
     const wv = heapF32(backend, filter);
     if (isPointwise(g)) {
       blas.sgemm(false, true, g.N * g.H * g.W, g.C, O, 1, dyv, O, wv, O, 0, dx, g.C);
-    } else if (g.sH === 1 && g.sW === 1 && g.dH === 1 && g.dW === 1) {
+    } else if (g.sH === 1 && g.sW === 1 && g.dH === 1 && g.dW === 1 && 2 * g.C >= O) {
       const back: ConvGeometry = { ...g, H: g.oH, W: g.oW, C: O, pt: g.kH - 1 - g.pt, pl: g.kW - 1 - g.pl, oH: g.H, oW: g.W };
       convForward(blas, back, g.C, dyv, flippedTransposed(wv, g.kH, g.kW, g.C, O), dx, 0);
     } else {

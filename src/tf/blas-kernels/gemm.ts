@@ -93,9 +93,9 @@ export function releaseScratch(): void {
   scratch = new Float32Array(0);
 }
 
-/** Copy len floats (short runs by hand: cheaper than a subarray per pixel). */
+/** Copy len floats (runs of a few hundred by hand: a subarray per pixel costs more than the copy). */
 function copyRun(dst: Float32Array, d: number, src: Float32Array, s: number, len: number): void {
-  if (len > 32) dst.set(src.subarray(s, s + len), d);
+  if (len > 8) dst.set(src.subarray(s, s + len), d);
   else for (let t = 0; t < len; t++) dst[d + t] = src[s + t];
 }
 
