@@ -4,6 +4,7 @@
 // Timings are medians of several runs after a warm-up.
 import * as path from "node:path";
 import { PROJECT_ROOT, writeFileAtomic } from "../src/util/fs";
+import { configureCompute, computeSettingsFromEnv } from "../src/native/settings";
 const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<unknown> }>> = {
   audio: async () => import("./audio"),
   train: async () => import("./train"),
@@ -13,6 +14,7 @@ const SUITES: Record<string, () => Promise<{ run(argv: string[]): Promise<unknow
 };
 
 async function main(): Promise<void> {
+  configureCompute(computeSettingsFromEnv(process.env));
   const [suite, ...rest] = process.argv.slice(2);
   if (!suite || !SUITES[suite]) {
     console.error(`usage: npm run bench -- <${Object.keys(SUITES).join("|")}> [options]`);

@@ -38,9 +38,19 @@ if (files.length === 0) {
 }
 const tsx = pathToFileURL(require.resolve("tsx")).href;
 // One file at a time: the machine has 2 cores and several suites use worker threads themselves.
-const result = spawnSync(
-  process.execPath,
-  ["--import", tsx, "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
-  { cwd: root, stdio: "inherit", env: { ...process.env, FMALAB_TEST: "1" } },
-);
-process.exit(result.status === null ? 1 : result.status);
+const runFiles = (list, extraEnv) =>
+  spawnSync(process.execPath, ["--import", tsx, "--test", "--test-concurrency=1", "--test-reporter=spec", ...list], {
+    cwd: root,
+    stdio: "inherit",
+    env: { ...process.env, FMALAB_TEST: "1", ...extraEnv },
+  });
+const result = runFiles(files, {});
+let status = result.status === null ? 1 : result.status;
+// The tf and training tests once more with the system BLAS forced off: the wasm kernels' path stays tested.
+const blasFiles = files.filter((f) => /tests\/unit\/(tf-(kernels|models|blas)|train-(loop|data-parallel))\.test\.ts$/.test(f.replace(/\\/g, "/")));
+if (blasFiles.length > 0 && process.env.FMALAB_BLAS !== "off") {
+  console.error(`\n[run-tests] again with FMALAB_BLAS=off: ${blasFiles.join(" ")}`);
+  const off = runFiles(blasFiles, { FMALAB_BLAS: "off" });
+  if (status === 0) status = off.status === null ? 1 : off.status;
+}
+process.exit(status);

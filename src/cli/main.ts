@@ -1,6 +1,7 @@
 // `fmalab <command>`: the project's command line. Subcommands are registered in COMMANDS below.
 import type { CliCommand } from "./command";
 import { InputError, UsageError } from "../util/errors";
+import { configureCompute, computeSettingsFromEnv } from "../native/settings";
 
 type Loader = () => Promise<CliCommand>;
 
@@ -34,6 +35,8 @@ function help(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The one place the CLI reads FMALAB_BACKEND / FMALAB_BLAS / FMALAB_BLAS_THREADS / FMALAB_AUDIO.
+  configureCompute(computeSettingsFromEnv(process.env));
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(help());

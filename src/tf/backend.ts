@@ -1,22 +1,43 @@
 // Choosing the tfjs backend: tfjs-node (native TensorFlow) when it is installed, else the wasm backend
-// with our training kernels (src/tf/wasm-kernels), else the pure-JS cpu backend.
+// with our training kernels (src/tf/wasm-kernels) and, where the system BLAS loads, the convolution and
+// matrix kernels on it (src/tf/blas-kernels), else the pure-JS cpu backend. The choice follows the explicit
+// options, then computeSettings() (src/native/settings.ts: FMALAB_BACKEND, FMALAB_BLAS, FMALAB_BLAS_THREADS
+// applied by the edges), never the environment itself.
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmTrainingKernels } from "./wasm-kernels";
+import { registerBlasKernels, setActiveBlas } from "./blas-kernels";
+import { blasError, defaultBlasThreads, loadBlas } from "../native/blas";
+import { noticeOnce } from "../native/library";
+import { computeSettings } from "../native/settings";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 
+/** The system BLAS under the wasm backend's convolution and matrix kernels. */
+export interface BlasEngine {
+  /** What the library says it is ("OpenBLAS 0.3.21 … SkylakeX", "Accelerate", or its file). */
+  library: string;
+  file: string;
+  /** Its threads (null where they cannot be set or read at run time, e.g. Accelerate). */
+  threads: number | null;
+}
+
 export interface BackendChoice {
   backend: string;
+  /** The backend's own threads (wasm: 1 in Node); the BLAS threads are in `blas`. */
   threads: number;
+  /** wasm only: the BLAS in use, or null (off, or not found: the wasm kernels compute). */
+  blas?: BlasEngine | null;
+  /** One line naming the engine: backend, BLAS library, threads. */
+  engine: string;
   note: string;
 }
 
 export interface InitBackendOptions {
-  /** Force one backend (also FMALAB_BACKEND=tensorflow|wasm|cpu); the option wins over the variable. */
+  /** Force one backend (else computeSettings().backend, set from FMALAB_BACKEND by the edges). */
   backend?: BackendName;
-  /** wasm threads: Node builds of tfjs-backend-wasm run single-threaded (see note). */
+  /** Compute threads: the BLAS threads under wasm (else computeSettings().blasThreads, else one per core). */
   threads?: number;
   /** Print the choice on stderr (default true). */
   log?: boolean;
@@ -60,12 +81,18 @@ export function currentBackend(): BackendChoice | null {
  * Idempotent: later calls return the first choice unless they ask for a different backend.
  */
 export async function initBackend(opts: InitBackendOptions = {}): Promise<BackendChoice> {
-  const envChoice = process.env.FMALAB_BACKEND as BackendName | undefined;
-  const wanted = opts.backend ?? (envChoice || undefined);
+  const wanted = opts.backend ?? computeSettings().backend;
   if (wanted && !["tensorflow", "wasm", "cpu"].includes(wanted)) {
     throw new Error(`unknown backend '${wanted}' (FMALAB_BACKEND or backend option): use tensorflow, wasm or cpu`);
   }
-  if (current && (!wanted || wanted === current.backend) && tf.getBackend() === current.backend) return current;
+  if (current && (!wanted || wanted === current.backend) && tf.getBackend() === current.backend) {
+    // The BLAS settings may have changed since (configureCompute): apply them again.
+    if (current.backend === "wasm") {
+      const updated = withBlas(current, opts.threads);
+      if (updated.engine !== current.engine) current = updated;
+    }
+    return current;
+  }
 
   const notes: string[] = [];
   const order: BackendName[] = wanted ? [wanted] : ["tensorflow", "wasm", "cpu"];
@@ -79,17 +106,18 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       }
       if (await tf.setBackend("tensorflow")) {
         // TensorFlow's intra-op pool defaults to one thread per core.
-        current = { backend: "tensorflow", threads: os.cpus().length, note: "native TensorFlow via tfjs-node (TensorFlow's own thread pool, one thread per core)" };
+        const threads = os.cpus().length;
+        current = { backend: "tensorflow", threads, engine: `tensorflow (tfjs-node), ${threads} threads`, note: "native TensorFlow via tfjs-node (TensorFlow's own thread pool, one thread per core)" };
         break;
       }
     } else if (name === "wasm") {
       try {
-        const wasm = loadWasmPackage();
+        loadWasmPackage();
         registerWasmTrainingKernels();
-        if (opts.threads && opts.threads > 1) wasm.setThreadsCount(opts.threads);
+        registerBlasKernels();
         if (await tf.setBackend("wasm")) {
           await tf.ready();
-          current = { backend: "wasm", threads: wasm.getThreadsCount(), note: [...notes, WASM_THREADS_NOTE].join("; ") };
+          current = withBlas({ backend: "wasm", threads: 1, engine: "wasm", note: [...notes, WASM_THREADS_NOTE].join("; ") }, opts.threads);
           break;
         }
         notes.push("wasm backend failed to initialise");
@@ -99,14 +127,35 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
       if (wanted) throw new Error(notes.join("; "));
     } else {
       await tf.setBackend("cpu");
-      current = { backend: "cpu", threads: 1, note: [...notes, "pure-JS cpu backend (slow: for tests and fallbacks)"].join("; ") };
+      current = { backend: "cpu", threads: 1, engine: "cpu (pure JS, 1 thread)", note: [...notes, "pure-JS cpu backend (slow: for tests and fallbacks)"].join("; ") };
       break;
     }
   }
   if (!current) throw new Error(`no tfjs backend could be initialised: ${notes.join("; ")}`);
   await tf.ready();
-  if (opts.log !== false) console.error(`[fmalab] tfjs backend: ${current.backend} (threads ${current.threads})`);
+  if (opts.log !== false) console.error(`[fmalab] tfjs backend: ${current.engine}`);
   return current;
+}
+
+/** Turn the BLAS kernels on or off per computeSettings(), set its threads, and name the engine. */
+function withBlas(choice: BackendChoice, threadsOption: number | undefined): BackendChoice {
+  const settings = computeSettings();
+  if (settings.blas === "off") {
+    setActiveBlas(null);
+    return { ...choice, blas: null, engine: "wasm (BLAS off: wasm kernels, 1 thread)" };
+  }
+  const blas = loadBlas();
+  if (!blas) {
+    setActiveBlas(null);
+    noticeOnce("blas", `no system BLAS (${blasError()}): training runs on the wasm kernels, one core`);
+    return { ...choice, blas: null, engine: "wasm (no BLAS found: wasm kernels, 1 thread)" };
+  }
+  const wantThreads = threadsOption ?? settings.blasThreads ?? defaultBlasThreads();
+  blas.setThreads(wantThreads);
+  setActiveBlas(blas);
+  const threads = blas.threads();
+  const engine: BlasEngine = { library: blas.library, file: blas.file, threads };
+  return { ...choice, blas: engine, engine: `wasm + ${blas.library}, ${threads ?? "library-default"} BLAS thread${threads === 1 ? "" : "s"}` };
 }
 
 /** Where each package's @tensorflow/tfjs-core resolves: one path means one shared copy (one engine). */

@@ -13,7 +13,9 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
-import type { BackendName } from "../tf/backend";
+import { initBackend, type BackendName } from "../tf/backend";
+import { computeSettings, type ComputeSettings } from "../native/settings";
+import { defaultBlasThreads } from "../native/blas";
 import type { ModelBuildOptions } from "../models/spec";
 import { batchGradients, dropoutLayers, lossWeight } from "./step";
 
@@ -50,6 +52,13 @@ export interface ReplicaWorkerData {
   layout: Array<[string, number[]]>;
   weights: SharedArrayBuffer;
   grads: SharedArrayBuffer;
+  /** The main thread's compute settings (the worker applies them first), BLAS threads per replica. */
+  compute: ComputeSettings;
+}
+
+/** BLAS threads per replica: the cores shared out (the BLAS's thread count is one per process). */
+export function blasThreadsPerReplica(replicas: number): number {
+  return computeSettings().blasThreads ?? Math.max(1, Math.floor(defaultBlasThreads() / replicas));
 }
 
 interface ReplicaWorker {
@@ -128,6 +137,8 @@ export class GradientReplicas {
     const cw = setup.classWeights ? tf.keep(tf.tensor1d(setup.classWeights)) : null;
     const r = new GradientReplicas(trainVars, setup, cw);
     const layout = variableLayout(trainVars);
+    // The replicas share the cores: each computes with its share of the BLAS threads.
+    if (setup.workers > 0) await initBackend({ backend: setup.backend, threads: blasThreadsPerReplica(setup.workers + 1), log: false });
     try {
       await Promise.all(Array.from({ length: setup.workers }, (_, i) => r.startWorker(i + 1, layout)));
     } catch (err) {
@@ -139,7 +150,8 @@ export class GradientReplicas {
 
   private startWorker(index: number, layout: Array<[string, number[]]>): Promise<void> {
     const grads = new SharedArrayBuffer(this.weights.length * 4);
-    const data: ReplicaWorkerData = { kind: "fmalab-grad-worker", setup: this.setup, layout, weights: this.weights.buffer as SharedArrayBuffer, grads };
+    const compute = { ...computeSettings(), backend: this.setup.backend, blasThreads: blasThreadsPerReplica(this.setup.workers + 1) };
+    const data: ReplicaWorkerData = { kind: "fmalab-grad-worker", setup: this.setup, layout, weights: this.weights.buffer as SharedArrayBuffer, grads, compute };
     // The .cjs registers tsx in the thread, so this works from tsx, node --import tsx and a tslab kernel.
     const worker = new Worker(path.join(__dirname, "grad-worker.cjs"), { execArgv: [], workerData: data });
     const rw: ReplicaWorker = { worker, grads: new Float32Array(grads), pending: null, failed: null };
@@ -266,5 +278,7 @@ export class GradientReplicas {
     this.scratch = null;
     const ws = this.workers.splice(0);
     await Promise.all(ws.map((w) => w.worker.terminate()));
+    // Back to this process's own BLAS thread count.
+    if (ws.length > 0) await initBackend({ backend: this.setup.backend, log: false });
   }
 }

@@ -4,6 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend } from "../tf/backend";
+import { configureCompute } from "../native/settings";
 import { getModelSpec } from "../models/zoo";
 import { modelExampleShape } from "../eval/predict";
 import { batchGradients, dropoutLayers } from "./step";
@@ -16,6 +17,7 @@ const post = (m: ReplicaMessage) => port?.postMessage(m);
 async function main(): Promise<void> {
   if (!port || data?.kind !== "fmalab-grad-worker") throw new Error("grad-worker.ts must be started by GradientReplicas");
   const { setup, layout } = data;
+  configureCompute(data.compute);
   await initBackend({ backend: setup.backend, log: false });
   const model = getModelSpec(setup.model).build(setup.build);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);

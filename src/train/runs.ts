@@ -43,7 +43,8 @@ export interface RunConfigFile {
     /** The first excluded tracks and why. */
     excludedSample: Array<{ trackId: number; reason: string }>;
   };
-  backend: { backend: string; threads: number; note: string };
+  /** The engine that trained: backend, its threads, the BLAS (library, threads) under wasm, one line naming all. */
+  backend: { backend: string; threads: number; note: string; engine?: string; blas?: { library: string; file: string; threads: number | null } | null };
 }
 
 export const RUN_FILES = {

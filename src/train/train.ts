@@ -42,7 +42,7 @@ import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, wr
 import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
 import { openTrainingData } from "./sources";
 import { batchGradients, dropoutLayers } from "./step";
-import { GradientReplicas } from "./data-parallel";
+import { GradientReplicas, blasThreadsPerReplica } from "./data-parallel";
 import { lossAndAccuracy, modelExampleShape, outputIsProbability, predictTracks } from "../eval/predict";
 import { evaluateModel, type EvaluationResult } from "../eval/evaluate";
 
@@ -519,12 +519,11 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   }
 
   log(
-    `fmalab train: run ${runId} | model ${config.model} (${countParams(model).toLocaleString("en")} params) | backend ${backend.backend}, ` +
-      `${backend.threads} thread${backend.threads === 1 ? "" : "s"} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
+    `fmalab train: run ${runId} | model ${config.model} (${countParams(model).toLocaleString("en")} params) | ${backend.engine} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
       `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}`,
   );
   const cores = os.cpus().length;
-  if (backend.backend === "wasm" && backend.threads === 1 && config.replicas < cores) {
+  if (backend.backend === "wasm" && !backend.blas && config.replicas < cores) {
     log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) splits each batch over ${cores} cores`);
   }
   for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
@@ -547,7 +546,8 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
         classWeights: prep.classWeights,
         outputIsProb,
       });
-      log(`data-parallel: each batch split over ${config.replicas} replicas (${config.replicas - 1} worker thread${config.replicas === 2 ? "" : "s"} + this one)`);
+      const blasNote = backend.blas ? `, ${blasThreadsPerReplica(config.replicas)} BLAS thread(s) each` : "";
+      log(`data-parallel: each batch split over ${config.replicas} replicas (${config.replicas - 1} worker thread${config.replicas === 2 ? "" : "s"} + this one${blasNote})`);
     }
     while (!loop.stopped && loop.epoch < config.epochs) {
       const epoch = loop.epoch + 1;

@@ -1,8 +1,10 @@
-// Backend selection: one tfjs-core copy, the fallback order, FMALAB_BACKEND, idempotence.
+// Backend selection: one tfjs-core copy, the fallback order, the backend setting (FMALAB_BACKEND at the
+// edges), idempotence.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initBackend, currentBackend, tfjsCoreLocations, registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from "../../src/tf";
+import { configureCompute, computeSettings, computeSettingsFromEnv, resetComputeSettings } from "../../src/native/settings";
 
 function tfjsNodeInstalled(): boolean {
   try {
@@ -21,8 +23,9 @@ test("tfjs, tfjs-backend-wasm, tfjs-layers and danfojs-node share one @tensorflo
 });
 
 test("initBackend picks tensorflow when tfjs-node is installed, else wasm; repeated calls return the same choice", async () => {
-  const saved = process.env.FMALAB_BACKEND;
-  delete process.env.FMALAB_BACKEND;
+  const saved = computeSettings();
+  resetComputeSettings();
+  configureCompute({ blas: saved.blas, blasThreads: saved.blasThreads });
   try {
     const first = await initBackend({ log: false });
     assert.equal(first.backend, tfjsNodeInstalled() ? "tensorflow" : "wasm");
@@ -32,23 +35,24 @@ test("initBackend picks tensorflow when tfjs-node is installed, else wasm; repea
     assert.equal(again, first);
     assert.equal(currentBackend(), first);
   } finally {
-    if (saved !== undefined) process.env.FMALAB_BACKEND = saved;
+    configureCompute(saved);
   }
 });
 
-test("FMALAB_BACKEND=cpu selects cpu; the option overrides the variable; bad names are rejected", async () => {
-  const saved = process.env.FMALAB_BACKEND;
+test("FMALAB_BACKEND=cpu (the backend setting) selects cpu; the option overrides it; bad names are rejected", async () => {
+  const saved = computeSettings();
   try {
-    process.env.FMALAB_BACKEND = "cpu";
+    configureCompute(computeSettingsFromEnv({ FMALAB_BACKEND: "cpu" }));
     assert.equal((await initBackend({ log: false })).backend, "cpu");
     assert.equal(tf.getBackend(), "cpu");
     assert.equal((await initBackend({ backend: "wasm", log: false })).backend, "wasm");
-    process.env.FMALAB_BACKEND = "gpu";
+    assert.throws(() => computeSettingsFromEnv({ FMALAB_BACKEND: "gpu" }), /FMALAB_BACKEND=gpu: expected one of/);
+    configureCompute({ backend: "gpu" as never });
     await assert.rejects(initBackend({ log: false }), /unknown backend 'gpu'/);
     if (!tfjsNodeInstalled()) await assert.rejects(initBackend({ backend: "tensorflow", log: false }), /tfjs-node not available/);
   } finally {
-    if (saved === undefined) delete process.env.FMALAB_BACKEND;
-    else process.env.FMALAB_BACKEND = saved;
+    resetComputeSettings();
+    configureCompute(saved);
   }
   await tf.setBackend("wasm");
 });

@@ -1,4 +1,5 @@
 // saveModel / loadModel: round trip, tfjs-node-compatible layout, atomic replacement, clear errors.
+import "../helpers/compute-env";
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";

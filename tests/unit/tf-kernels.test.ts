@@ -1,5 +1,6 @@
 // Parity of our wasm training kernels (src/tf/wasm-kernels) with the cpu backend, and of the tile-free
 // BatchNorm gradient with the gradient of BatchNorm written out in primitive ops.
+import "../helpers/compute-env";
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";

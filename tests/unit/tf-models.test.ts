@@ -1,5 +1,6 @@
 // One SGD step of every zoo model (small inputs/widths) gives the same updated weights on wasm (with our
 // training kernels) and on the reference cpu backend; zoo registry behaviour; hand-derived parameter counts.
+import "../helpers/compute-env";
 import { test, before } from "node:test";
 import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";

@@ -2,6 +2,7 @@
 // batch's gradient (exactly, for a model without batch norm or dropout; per shard, for one with them),
 // with and without class weights; a replica that is not the same model is refused; and the training loop
 // runs with replicas, deterministically, recording the count so a resume cannot change it.
+import "../helpers/compute-env";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

@@ -1,5 +1,6 @@
 // The training loop on tiny in-memory data (cpu backend): run folder contents, determinism, no tensor
 // leak, kill -9 + resume = uninterrupted run, and the errors that must come before any training.
+import "../helpers/compute-env";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

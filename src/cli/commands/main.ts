@@ -197,10 +197,11 @@ const trainStep: MainStep = {
   async run(ctx) {
     const { study, cfg } = await loadStudy(ctx);
     const backend = await (await import("../../tf")).initBackend({ log: false });
-    ctx.log(`backend: ${backend.backend} (${backend.threads} thread${backend.threads === 1 ? "" : "s"}) — ${backend.note}`);
+    ctx.log(`backend: ${backend.engine} — ${backend.note}`);
     const plan = study.studyRunPlan(cfg);
     const all = plan.map((_, i) => i);
-    const parallel = backend.threads === 1 && os.cpus().length >= 2 && !truthyEnv(process.env.FMALAB_MAIN_SERIAL);
+    // With the system BLAS one process already uses every core: a second one would only compete with it.
+    const parallel = backend.threads === 1 && !backend.blas && os.cpus().length >= 2 && !truthyEnv(process.env.FMALAB_MAIN_SERIAL);
     const background = parallel ? all.filter((i) => !plan[i].main && !plan[i].model.startsWith("feat_")) : [];
     const foreground = all.filter((i) => !background.includes(i));
     let child: Promise<number> | null = null;
@@ -259,12 +260,12 @@ export function resultsHtml(ctx: Pick<MainContext, "figuresDir" | "reportDir">, 
   const rows = t.perClass
     .map((c) => `<tr><td>${escapeHtml(c.label)}</td><td>${c.precision.toFixed(3)}</td><td>${c.recall.toFixed(3)}</td><td>${c.f1.toFixed(3)}</td><td>${c.support}</td></tr>`)
     .join("\n");
-  const b = run.backend as { backend: string; threads: number };
+  const b = run.backend as { backend: string; threads: number; engine?: string };
   return `<ul>
 <li>run <code>${escapeHtml(run.id)}</code>: ${escapeHtml(run.config.model)}${run.config.modelOptions?.width ? ` (width ${run.config.modelOptions.width})` : ""}, ${run.metrics.length} epochs (best ${run.bestEpoch ?? "–"}), ${escapeHtml(run.dir)}</li>
 <li>test accuracy <strong>${pct(t.accuracy)}</strong> (95 % bootstrap CI ${pct(t.intervals.accuracy.low)}–${pct(t.intervals.accuracy.high)}) on ${t.n} tracks, ${ev.crops} crops each; chance ${pct(1 / Math.max(1, t.classes.length))}</li>
 <li>macro-F1 ${t.macro.f1.toFixed(3)} (95 % CI ${t.intervals.macroF1.low.toFixed(3)}–${t.intervals.macroF1.high.toFixed(3)}); top-2 accuracy ${pct(t.top2Accuracy)}</li>
-<li>training time ${trainSeconds.toFixed(0)} s (${run.metrics.length} epochs incl. validation) on the ${escapeHtml(String(b.backend))} backend, ${b.threads} thread(s)</li>
+<li>training time ${trainSeconds.toFixed(0)} s (${run.metrics.length} epochs incl. validation) on ${b.engine ? escapeHtml(b.engine) : `the ${escapeHtml(String(b.backend))} backend, ${b.threads} thread(s)`}</li>
 <li>per-class table: ${fs.existsSync(tableFile) ? `<a href="${escapeHtml(tableLink)}">${escapeHtml(path.basename(tableFile))}</a>` : "below"}</li>
 </ul>
 <table border="1" cellspacing="0" cellpadding="3"><tr><th>genre</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>

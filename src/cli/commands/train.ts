@@ -45,10 +45,11 @@ predictions.jsonl, embeddings.f32 + embeddings.json.
   --patience N        early-stopping patience in epochs, 0 = off (default ${d.earlyStopping.patience})
   --lr-patience N     epochs without improvement before halving the lr (default ${d.reduceLrOnPlateau.patience})
   --backend NAME      tensorflow, wasm or cpu (default: the fastest available)
-  --threads N         wasm threads
-  --replicas R        data-parallel: split each batch over R model replicas, one core each (worker
-                      threads); wasm computes on one core, so R = the core count uses them all
-                      (measured 1.4–1.9× with 2; default 1; batch norm then uses per-replica statistics)
+  --threads N         compute threads: the system BLAS's (default one per core; also FMALAB_BLAS_THREADS;
+                      FMALAB_BLAS=off trains on the wasm kernels, one core)
+  --replicas R        data-parallel: split each batch over R model replicas (worker threads), sharing
+                      the BLAS threads out; default 1 (with the BLAS, one process uses every core; without
+                      it R = the core count uses them all; batch norm then uses per-replica statistics)
   --no-eval           skip the test-set evaluation at the end
   --quiet             no progress bar`;
 
