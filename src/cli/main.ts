@@ -1,6 +1,7 @@
 // `fmalab <command>`: the project's command line. Subcommands are registered in COMMANDS below.
 import type { CliCommand } from "./command";
 import { InputError, UsageError } from "../util/errors";
+import { computeSettingsFromEnv, configureCompute } from "../native/settings";
 
 type Loader = () => Promise<CliCommand>;
 
@@ -33,6 +34,13 @@ function help(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  try {
+    // The environment is read here, once (FMALAB_AUDIO, FMALAB_BLAS, …); library code reads the settings.
+    configureCompute(computeSettingsFromEnv(process.env));
+  } catch (err) {
+    console.error(`fmalab: ${(err as Error).message}`);
+    return 2;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
     return name ? 0 : 1;

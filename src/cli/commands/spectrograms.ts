@@ -8,13 +8,14 @@ import { UsageError } from "../../util/errors";
 import { buildSpectrogramCache } from "../../features/cache";
 import { SUBSETS, type Subset } from "../../data/schema";
 import type { KnownBadPolicy } from "../../data/known-bad";
+import { RES_TYPES, type ResType } from "../../audio/engine";
 
 /** Exit status when the run finished but some clips could not be decoded. */
 export const EXIT_SOME_CLIPS_FAILED = 3;
 
 const usage = `Usage: fmalab spectrograms [--data DIR] [--subset small|medium|large] [--workers N] [--cache DIR]
                            [--clip-seconds S] [--short-tolerance S] [--n-mels N] [--no-features] [--known-bad exclude|flag]
-                           [--retry-failed] [--fast-resample] [--quiet]
+                           [--retry-failed] [--res-type soxr_hq|kaiser_best|kaiser_fast] [--quiet]
 
 Decodes every clip of the subset once (22,050 Hz mono), pads/crops it to --clip-seconds, and stores its
 log-mel spectrogram (librosa defaults: n_fft 2048, hop 512, 128 mels, power_to_db ref=max, top_db 80) as
@@ -30,7 +31,11 @@ int16 dB×100 in CACHE/<dataset>-<subset>-<hash>/, plus meyda clip features (FMA
   --no-features       spectrograms only
   --known-bad MODE    known-bad fma_small clips: exclude (default) or flag (process and mark them)
   --retry-failed      recompute clips an earlier run recorded as failed
-  --fast-resample     kaiser_fast instead of kaiser_best (faster, a different cache)
+  --res-type NAME     resampler, by librosa's res_type names: soxr_hq (default, librosa's default; libsoxr,
+                      else kaiser_best with a notice), kaiser_best, kaiser_fast (each a different cache)
+  --fast-resample     the same as --res-type kaiser_fast
+
+Audio path: FMALAB_AUDIO=auto (default: libmpg123 + libsoxr when installed, else WASM), native, or wasm.
   --quiet             no progress bar
 
 Resumable: stop it at any time (Ctrl-C, kill -9) and run the same command again; finished clips are not
@@ -55,6 +60,7 @@ export const command: CliCommand = {
         "known-bad": { type: "string" },
         "retry-failed": { type: "boolean" },
         "fast-resample": { type: "boolean" },
+        "res-type": { type: "string" },
         quiet: { type: "boolean" },
       },
       usage,
@@ -70,6 +76,10 @@ export const command: CliCommand = {
     const knownBad = values["known-bad"] ?? "exclude";
     if (knownBad !== "exclude" && knownBad !== "flag") throw new UsageError(`--known-bad must be exclude or flag, got "${knownBad}"`);
 
+    const resType = values["res-type"] ?? (values["fast-resample"] ? "kaiser_fast" : undefined);
+    if (resType !== undefined && !(RES_TYPES as readonly string[]).includes(resType)) {
+      throw new UsageError(`--res-type must be one of ${RES_TYPES.join(", ")}, got "${resType}"`);
+    }
     const summary = await buildSpectrogramCache({
       dataDir,
       subset: values.subset as Subset | undefined,
@@ -81,12 +91,12 @@ export const command: CliCommand = {
       features: !values["no-features"],
       knownBadPolicy: knownBad as KnownBadPolicy,
       retryFailed: values["retry-failed"] === true,
-      resampleQuality: values["fast-resample"] ? "fast" : "best",
+      resType: resType as ResType | undefined,
       silent: values.quiet === true,
     });
 
     const lines = [
-      `cache: ${summary.dir}`,
+      `cache: ${summary.dir} (decoder ${summary.params.decoder}, resampler ${summary.params.resampler})`,
       `clips: ${summary.total} (ok ${summary.ok}, short ${summary.short}, failed ${summary.failed}); computed now ${summary.computed}, from earlier runs ${summary.reused}` +
         (summary.computed > 0 ? `; ${summary.clipsPerS.toFixed(2)} clips/s` : ""),
     ];
