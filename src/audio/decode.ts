@@ -5,6 +5,9 @@
 // Xing/Info header announces) apart, and it gives the true channel count (the decoder always hands
 // back two channels, duplicating a mono stream).
 import type { MPEGDecoder as MPEGDecoderType, MPEGDecodedAudio } from "mpg123-decoder";
+import type { AudioEngine } from "../native/settings";
+import { resolveDecoder, type DecoderName } from "./engine";
+import { decodeWithMpg123 } from "./mpg123-native";
 
 export type AudioDecodeReason = "empty" | "no-audio" | "truncated" | "garbage" | "id3-only" | "not-mp3";
 
@@ -33,11 +36,15 @@ export interface DecodedAudio {
   truncated: boolean;
   /** Decoder complaints (corrupt frames skipped etc.), with positions. */
   warnings: string[];
+  /** Which decoder ran. */
+  decoder: DecoderName;
 }
 
 export interface DecodeOptions {
   /** Less decoded audio than this (seconds) is an error. Default 1. */
   minDurationS?: number;
+  /** auto | native | wasm; default: `computeSettings().audio`. */
+  engine?: AudioEngine;
 }
 
 // ---------------------------------------------------------------- frame-header walk
@@ -318,38 +325,72 @@ function decodeQuietly(d: MPEGDecoderType, bytes: Uint8Array): MPEGDecodedAudio 
   }
 }
 
-/**
- * Decode an MP3 file's bytes to float PCM (gapless: encoder delay and padding removed, as libsndfile
- * does). `source` names the file in errors. Reuses one WASM decoder (calls are queued).
- */
-export function decodeMp3(bytes: Uint8Array, source = "<bytes>", opts: DecodeOptions = {}): Promise<DecodedAudio> {
-  const minDurationS = opts.minDurationS ?? 1;
+/** Decoded samples before the checks that both decoders share. */
+interface RawDecode {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  warnings: string[];
+}
+
+/** The WASM decoder: one shared instance, one file at a time. */
+function decodeWasm(audio: Uint8Array): Promise<RawDecode> {
   return serialised(async () => {
-    const scan = scanMp3(bytes, source);
     const d = await readyDecoder();
     decoderDirty = true;
-    const audio = scan.audioStart > 0 ? bytes.subarray(scan.audioStart) : bytes;
     const out = decodeQuietly(d, audio);
     const warnings = out.errors.map((e) => `${e.message} at byte ${e.inputBytes}, frame ${e.frameNumber}`);
-    const announcedShort = scan.announcedFrames !== null && scan.frames + 1 < scan.announcedFrames;
-    const truncated = scan.cutInFrame || announcedShort;
-    if (announcedShort) warnings.push(`${scan.frames} frames, the Xing/Info header announces ${scan.announcedFrames}`);
-    const sampleRate = out.sampleRate || scan.first.sampleRate;
-    const n = out.samplesDecoded;
-    if (n === 0) {
-      throw new AudioDecodeError(source, truncated ? "truncated" : "no-audio", `${scan.frames} frame headers found but no audio decoded`);
-    }
-    const durationS = n / sampleRate;
-    if (durationS < minDurationS) {
-      throw new AudioDecodeError(
-        source,
-        truncated ? "truncated" : "no-audio",
-        `only ${durationS.toFixed(3)} s of audio decoded (minimum ${minDurationS} s)${truncated ? "; the file is cut short" : ""}`,
-      );
-    }
-    const channels = scan.first.channels === 1 ? [out.channelData[0]] : out.channelData.slice(0, 2);
-    return { channels, sampleRate, durationS, truncated, warnings };
+    return { channelData: out.channelData, samplesDecoded: out.samplesDecoded, sampleRate: out.sampleRate, warnings };
   });
+}
+
+/** libmpg123 in-process (synchronous); interleaved output split into channels. */
+function decodeNative(audio: Uint8Array, scan: StreamScan): RawDecode {
+  const r = decodeWithMpg123(audio, scan.frames * scan.first.samplesPerFrame, scan.first.channels);
+  const channelData: Float32Array[] = [];
+  for (let c = 0; c < r.channels; c++) channelData.push(new Float32Array(r.frames));
+  if (r.channels === 1) channelData[0].set(r.interleaved);
+  else {
+    const [a, b] = channelData;
+    const x = r.interleaved;
+    for (let i = 0, j = 0; i < r.frames; i++, j += 2) {
+      a[i] = x[j];
+      b[i] = x[j + 1];
+    }
+  }
+  return { channelData, samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings };
+}
+
+/**
+ * Decode an MP3 file's bytes to float PCM (gapless: encoder delay and padding removed, as libsndfile
+ * does), with libmpg123 when it loads, else the WASM mpg123 (see engine.ts). `source` names the file in
+ * errors; our frame-header walk classifies bad input the same way for both decoders.
+ */
+export async function decodeMp3(bytes: Uint8Array, source = "<bytes>", opts: DecodeOptions = {}): Promise<DecodedAudio> {
+  const minDurationS = opts.minDurationS ?? 1;
+  const decoderName = resolveDecoder(opts.engine);
+  const scan = scanMp3(bytes, source);
+  const audio = scan.audioStart > 0 ? bytes.subarray(scan.audioStart) : bytes;
+  const out = decoderName === "libmpg123" ? decodeNative(audio, scan) : await decodeWasm(audio);
+  const warnings = out.warnings;
+  const announcedShort = scan.announcedFrames !== null && scan.frames + 1 < scan.announcedFrames;
+  const truncated = scan.cutInFrame || announcedShort;
+  if (announcedShort) warnings.push(`${scan.frames} frames, the Xing/Info header announces ${scan.announcedFrames}`);
+  const sampleRate = out.sampleRate || scan.first.sampleRate;
+  const n = out.samplesDecoded;
+  if (n === 0) {
+    throw new AudioDecodeError(source, truncated ? "truncated" : "no-audio", `${scan.frames} frame headers found but no audio decoded`);
+  }
+  const durationS = n / sampleRate;
+  if (durationS < minDurationS) {
+    throw new AudioDecodeError(
+      source,
+      truncated ? "truncated" : "no-audio",
+      `only ${durationS.toFixed(3)} s of audio decoded (minimum ${minDurationS} s)${truncated ? "; the file is cut short" : ""}`,
+    );
+  }
+  const channels = scan.first.channels === 1 ? [out.channelData[0]] : out.channelData.slice(0, 2);
+  return { channels, sampleRate, durationS, truncated, warnings, decoder: decoderName };
 }
 
 /** Mean of the channels (librosa.to_mono); a single channel is returned as is (not copied). */

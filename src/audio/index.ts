@@ -1,3 +1,4 @@
 export * from "./decode";
 export * from "./resample";
 export * from "./load";
+export * from "./engine";

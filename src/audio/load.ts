@@ -1,7 +1,9 @@
 // librosa.load equivalent: read a file, decode, mix to mono, resample to `sr` (default 22050 Hz).
 import * as fs from "node:fs";
 import { decodeMp3, toMono } from "./decode";
-import { resample, ResampleQuality } from "./resample";
+import { resampleAs, ResampleQuality } from "./resample";
+import type { AudioEngine } from "../native/settings";
+import { resolveResampler, type DecoderName, type ResType } from "./engine";
 
 export interface LoadOptions {
   /** Target sample rate (Hz); null keeps the file's own rate. Default 22050. */
@@ -10,8 +12,15 @@ export interface LoadOptions {
   mono?: boolean;
   /** Keep at most this many seconds from the start (librosa duration=). */
   durationS?: number;
-  /** Resampler filter: "best" = resampy kaiser_best (the reference), "fast" = kaiser_fast. */
+  /**
+   * librosa's res_type: "soxr_hq" (librosa's default, libsoxr; kaiser_best with a notice where libsoxr is
+   * absent), "kaiser_best", "kaiser_fast". Default: soxr_hq.
+   */
+  resType?: ResType;
+  /** Older name for the resampy filters ("best" = kaiser_best, "fast" = kaiser_fast); resType wins. */
   quality?: ResampleQuality;
+  /** auto | native | wasm; default: `computeSettings().audio`. */
+  engine?: AudioEngine;
   /** Less decoded audio than this is an error (seconds). Default 1. */
   minDurationS?: number;
 }
@@ -28,12 +37,24 @@ export interface LoadedAudio {
   /** Number of channels in the file. */
   sourceChannels: number;
   warnings: string[];
+  /** The decoder and resampler that ran (the resampler is null when no resampling was needed). */
+  decoder: DecoderName;
+  resampler: ResType | null;
+}
+
+/** The res_type asked for by these options (undefined: librosa's default). */
+export function requestedResType(opts: Pick<LoadOptions, "resType" | "quality">): ResType | undefined {
+  if (opts.resType !== undefined) return opts.resType;
+  if (opts.quality === "best") return "kaiser_best";
+  if (opts.quality === "fast") return "kaiser_fast";
+  return undefined;
 }
 
 /** Decode + mono + resample, from bytes already in memory (`source` names them in errors). */
 export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: LoadOptions = {}): Promise<LoadedAudio> {
   const sr = opts.sr === undefined ? 22050 : opts.sr;
-  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS });
+  const resType = resolveResampler(requestedResType(opts), opts.engine);
+  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS, engine: opts.engine });
   let pcm = opts.mono === false ? decoded.channels[0] : toMono(decoded.channels);
   if (opts.durationS !== undefined) {
     // librosa offsets/durations are in source samples, cut before resampling.
@@ -41,7 +62,8 @@ export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: Lo
     if (keep < pcm.length) pcm = pcm.subarray(0, keep);
   }
   const targetRate = sr === null ? decoded.sampleRate : sr;
-  const out = targetRate === decoded.sampleRate ? pcm : resample(pcm, decoded.sampleRate, targetRate, opts.quality ?? "best");
+  const same = targetRate === decoded.sampleRate;
+  const out = same ? pcm : resampleAs(pcm, decoded.sampleRate, targetRate, resType);
   return {
     pcm: out,
     sampleRate: targetRate,
@@ -50,6 +72,8 @@ export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: Lo
     truncated: decoded.truncated,
     sourceChannels: decoded.channels.length,
     warnings: decoded.warnings,
+    decoder: decoded.decoder,
+    resampler: same ? null : resType,
   };
 }
 

@@ -23,6 +23,8 @@
 // bands). Use "best" wherever parity with the seed's features matters.
 
 import { simdPolyphaseKernel, PolyphaseKernel } from "./simd-kernel";
+import type { ResType } from "./engine";
+import { soxrResampleHQ } from "./soxr-native";
 
 export type ResampleQuality = "best" | "fast";
 
@@ -338,4 +340,30 @@ function resampleDirect(x: Float32Array, y: Float32Array, nOut: number, fromRate
     for (let k = 0; k < kMax; k++) acc += w(offset + k * indexStep, eta) * x[n + k + 1];
     y[t] = acc;
   }
+}
+
+/** The quality name of our resampy reimplementation for a librosa res_type. */
+export function qualityForResType(resType: ResType): ResampleQuality | null {
+  return resType === "kaiser_best" ? "best" : resType === "kaiser_fast" ? "fast" : null;
+}
+
+/**
+ * librosa.resample(y, orig_sr=fromRate, target_sr=toRate, res_type=resType) on mono PCM: soxr_hq through
+ * libsoxr (python-soxr's recipe), kaiser_best/kaiser_fast through the resampy reimplementation above;
+ * then librosa's fix_length to ceil(n·ratio) (zero-padded or cut). Resolve the res_type first
+ * (engine.ts resolveResampler): this runs exactly what it is given.
+ */
+export function resampleAs(pcm: Float32Array, fromRate: number, toRate: number, resType: ResType): Float32Array {
+  const quality = qualityForResType(resType);
+  if (quality) return resample(pcm, fromRate, toRate, quality);
+  if (resType !== "soxr_hq") throw new RangeError(`resampleAs: unknown res_type ${String(resType)}`);
+  checkRate("fromRate", fromRate);
+  checkRate("toRate", toRate);
+  if (fromRate === toRate) return pcm.slice();
+  const y = soxrResampleHQ(pcm, fromRate, toRate);
+  const nSamples = Math.ceil(pcm.length * (toRate / fromRate)); // librosa: int(np.ceil(n * ratio))
+  if (y.length === nSamples) return y;
+  const out = new Float32Array(nSamples);
+  out.set(y.length > nSamples ? y.subarray(0, nSamples) : y);
+  return out;
 }

@@ -38,6 +38,13 @@ export async function main(argv: string[]): Promise<number> {
   // The one place the CLI reads FMALAB_BACKEND / FMALAB_BLAS / FMALAB_BLAS_THREADS / FMALAB_AUDIO.
   configureCompute(computeSettingsFromEnv(process.env));
   const [name, ...rest] = argv;
+  try {
+    // The environment is read here, once (FMALAB_AUDIO, FMALAB_BLAS, …); library code reads the settings.
+    configureCompute(computeSettingsFromEnv(process.env));
+  } catch (err) {
+    console.error(`fmalab: ${(err as Error).message}`);
+    return 2;
+  }
   if (!name || name === "--help" || name === "-h" || name === "help") {
     console.log(help());
     return name ? 0 : 1;

@@ -19,6 +19,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import type { MelOptions, PowerToDbOptions } from "./melspec";
 import type { ResampleQuality } from "../audio/resample";
+import type { DecoderName, ResType } from "../audio/engine";
 import type { Subset } from "../data/schema";
 
 /** Bump when the layout or the meaning of stored numbers changes: old caches then no longer match. */
@@ -39,7 +40,11 @@ export interface CacheParams {
   nFrames: number;
   /** A clip decoding to less than clipSeconds − shortToleranceS is marked "short" (still stored, padded). */
   shortToleranceS: number;
+  /** The request's older resampler name ("best": the default res_type, "fast": kaiser_fast). */
   resampleQuality: ResampleQuality;
+  /** The decoder and resampler (librosa res_type) that computed the clips: part of the key. */
+  decoder: DecoderName;
+  resampler: ResType;
   storage: { dtype: "int16"; scale: number; endianness: "little" };
   /** Clip features stored beside the spectrograms, or null. */
   features: { extractor: "meyda"; frameLength: number; hopLength: number; names: string[] } | null;
@@ -101,6 +106,8 @@ export function cacheKey(params: CacheParams): string {
     clipSeconds: params.clipSeconds,
     shortToleranceS: params.shortToleranceS,
     resampleQuality: params.resampleQuality,
+    decoder: params.decoder,
+    resampler: params.resampler,
     storage: sortKeys(params.storage),
     features: params.features ? { extractor: params.features.extractor, frameLength: params.features.frameLength, hopLength: params.features.hopLength } : null,
   };

@@ -8,6 +8,7 @@ import { loadAudio } from "../audio/load";
 import { logMelSpectrogram } from "./melspec";
 import { clipFeatures } from "./meyda";
 import { writeFileAtomicAsync } from "../util/fs";
+import { configureCompute, type ComputeSettings } from "../native/settings";
 import type { CacheParams, CacheJob, ManifestEntry } from "./cache-format";
 import { clipFilePaths, quantizeDb, SILENT_PEAK } from "./cache-format";
 import { checksumOf, sourceStat } from "./cache-verify";
@@ -44,7 +45,10 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
   const sr = params.mel.sr;
   let audio;
   try {
-    audio = await loadAudio(job.path, { sr, mono: true, quality: params.resampleQuality });
+    // Exactly the decoder and resampler params.json names (an error, not a silent switch, if one is gone).
+    // (WASM decoding with soxr_hq: libmpg123 absent but libsoxr present, which only "auto" gives.)
+    const engine = params.decoder === "libmpg123" ? "native" : params.resampler === "soxr_hq" ? "auto" : "wasm";
+    audio = await loadAudio(job.path, { sr, mono: true, resType: params.resampler, engine });
   } catch (err) {
     if (err instanceof AudioDecodeError) {
       return { ...base, status: "failed", reason: err.reason, message: err.message };
@@ -101,7 +105,8 @@ export type FromWorker = { type: "ready" } | { type: "done"; entry: ManifestEntr
 
 if (!isMainThread && parentPort && workerData && (workerData as { kind?: string }).kind === "fmalab-cache-worker") {
   const port = parentPort;
-  const { params, cacheDir, clipOptions } = workerData as { params: CacheParams; cacheDir: string; clipOptions?: ClipOptions };
+  const { params, cacheDir, clipOptions, compute } = workerData as { params: CacheParams; cacheDir: string; clipOptions?: ClipOptions; compute?: ComputeSettings };
+  if (compute) configureCompute(compute);
   port.on("message", (msg: ToWorker) => {
     if (msg.type === "stop") {
       port.close();

@@ -35,6 +35,8 @@ import {
   type CacheShard,
 } from "./cache-shards";
 import type { ResampleQuality } from "../audio/resample";
+import { audioPathFor, type DecoderName, type ResType } from "../audio/engine";
+import { computeSettings } from "../native/settings";
 import { defaultDatasetSubset, openDataset } from "../data/dataset";
 import { applyKnownBadPolicy, type KnownBadClip, type KnownBadPolicy } from "../data/known-bad";
 import type { Subset } from "../data/schema";
@@ -60,8 +62,10 @@ export interface CacheRequest {
   features?: boolean;
   /** Default 1 s: a clip decoding to less than clipSeconds − 1 s is "short". */
   shortToleranceS?: number;
-  /** Resampler: "best" (resampy kaiser_best, librosa's reference) or "fast". Default "best". */
+  /** Older resampler name: "best" = the default res_type, "fast" = kaiser_fast. Default "best". */
   resampleQuality?: ResampleQuality;
+  /** librosa res_type (soxr_hq, kaiser_best, kaiser_fast); wins over resampleQuality. Default soxr_hq (kaiser_best without libsoxr). */
+  resType?: ResType;
 }
 
 export interface BuildCacheOptions extends CacheRequest {
@@ -147,13 +151,20 @@ export function resolveCacheParams(dataRoot: string, subset: Subset | null, req:
     clipSeconds,
     nFrames,
     shortToleranceS: req.shortToleranceS ?? 1,
-    resampleQuality: req.resampleQuality ?? "best",
+    resampleQuality: req.resampleQuality ?? (req.resType === "kaiser_fast" ? "fast" : "best"),
+    ...cacheAudioPath(req),
     storage: { dtype: "int16", scale: 100, endianness: "little" },
     features:
       req.features === false
         ? null
         : { extractor: "meyda", frameLength: featureOpts.frameLength, hopLength: featureOpts.hopLength, names: clipFeatureNames(featureOpts) },
   };
+}
+
+/** The decoder and resampler a request gets here (computeSettings().audio decides native or WASM). */
+function cacheAudioPath(req: CacheRequest): { decoder: DecoderName; resampler: ResType } {
+  const requested = req.resType ?? (req.resampleQuality === "fast" ? "kaiser_fast" : undefined);
+  return audioPathFor(requested);
 }
 
 function defaultCacheRoot(): string {
@@ -503,7 +514,7 @@ function runInWorkers(
     const start = (): void => {
       const w = new Worker(workerEntry(), {
         execArgv: [],
-        workerData: { kind: "fmalab-cache-worker", params, cacheDir: dir, clipOptions },
+        workerData: { kind: "fmalab-cache-worker", params, cacheDir: dir, clipOptions, compute: computeSettings() },
       });
       workers.push(w);
       w.on("message", (msg: FromWorker) => {
@@ -771,7 +782,7 @@ export function openSpectrogramCache(dir: string, opts: { expect?: CacheRequest 
 /** Throw a UsageError listing how `have` differs from what `req` asks for. */
 export function assertCacheMatches(have: CacheParams, req: CacheRequest, where: string): void {
   const want = resolveCacheParams(have.dataRoot, have.subset, { ...req, features: req.features ?? have.features !== null });
-  const strip = (p: CacheParams) => ({ mel: p.mel, db: p.db, clipSeconds: p.clipSeconds, resampleQuality: p.resampleQuality, storage: p.storage, formatVersion: p.formatVersion, features: p.features ? p.features.extractor : null });
+  const strip = (p: CacheParams) => ({ mel: p.mel, db: p.db, clipSeconds: p.clipSeconds, resampler: p.resampler, decoder: p.decoder, storage: p.storage, formatVersion: p.formatVersion, features: p.features ? p.features.extractor : null });
   const diffs = describeParamDifferences(strip(want) as unknown as Record<string, unknown>, strip(have) as unknown as Record<string, unknown>);
   if (diffs.length > 0) {
     throw new UsageError(`spectrogram cache ${where} was built with other parameters:\n  - ${diffs.join("\n  - ")}\nrebuild with: ${shellCommand(["fmalab", "spectrograms", "--data", have.dataRoot, ...(have.subset ? ["--subset", have.subset] : [])])} (with the parameters you want)`);
@@ -800,7 +811,7 @@ export function findCache(dataDir: string, req: CacheRequest & { cacheRoot?: str
     try {
       const have = JSON.parse(fs.readFileSync(path.join(cacheRoot, n, PARAMS_FILE), "utf8")) as CacheParams;
       if (have.dataRoot !== root) return `${n}: another data folder (${have.dataRoot})`;
-      const strip = (p: CacheParams) => ({ mel: p.mel, db: p.db, clipSeconds: p.clipSeconds, resampleQuality: p.resampleQuality });
+      const strip = (p: CacheParams) => ({ mel: p.mel, db: p.db, clipSeconds: p.clipSeconds, resampler: p.resampler, decoder: p.decoder });
       return `${n}: ${describeParamDifferences(strip(params) as unknown as Record<string, unknown>, strip(have) as unknown as Record<string, unknown>).join("; ") || "features setting differs"}`;
     } catch {
       return `${n}: unreadable params.json`;

@@ -16,6 +16,11 @@ import {
 
 /** Debian packages providing the Python modules (all are installed together: one apt run). */
 export const JUPYTER_APT_PACKAGES = ["jupyter-nbconvert", "jupyter-client", "jupyter-notebook", "python3-nbclient", "python3-nbformat"];
+/** Debian packages of the native audio path (libmpg123, libsoxr; the WASM path runs without them). */
+export const AUDIO_APT_PACKAGES = ["libmpg123-0", "libsoxr0"];
+/** Homebrew formulae providing the same libraries on macOS. */
+export const AUDIO_BREW_FORMULAE = ["mpg123", "libsoxr"];
+
 /** The pip command for everything else (a venv/conda Python, macOS, non-root). */
 export const JUPYTER_PIP_COMMAND = "python3 -m pip install nbconvert nbclient jupyter_client nbformat notebook";
 
@@ -87,6 +92,49 @@ export async function ensureJupyter(options: EnsureJupyterOptions): Promise<Jupy
   return { python, ok: false, missing };
 }
 
+/** Which native audio libraries load; `fresh` forgets earlier lookups first (after an install). */
+async function nativeAudioStatus(fresh: boolean): Promise<{ missing: string[]; found: string[] }> {
+  const { resetNativeLibrariesForTests, nativeFindings } = await import("../../native/library");
+  const { resetMpg123ForTests, nativeMpg123 } = await import("../../audio/mpg123-native");
+  const { resetSoxrForTests, nativeSoxr } = await import("../../audio/soxr-native");
+  if (fresh) {
+    resetNativeLibrariesForTests();
+    resetMpg123ForTests();
+    resetSoxrForTests();
+  }
+  const ok = { mpg123: nativeMpg123() !== null, soxr: nativeSoxr() !== null };
+  const findings = nativeFindings();
+  const file = (n: string) => findings.find((f) => f.name === n)?.file ?? "";
+  return {
+    found: (["mpg123", "soxr"] as const).filter((n) => ok[n]).map((n) => `lib${n} (${file(n)})`),
+    missing: (["mpg123", "soxr"] as const).filter((n) => !ok[n]).map((n) => `lib${n}`),
+  };
+}
+
+/**
+ * Check (and with `install`, apt-get install as root on Debian/Ubuntu) libmpg123 and libsoxr. Never fails
+ * the setup: without them the audio path is the WASM one (slower, soxr_hq replaced by kaiser_best).
+ */
+export async function ensureNativeAudio(options: { install: boolean; log?: (line: string) => void }): Promise<{ missing: string[] }> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  let status = await nativeAudioStatus(false);
+  if (status.missing.length > 0 && options.install && isDebianRoot("/usr/bin/python3")) {
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    log("installing the native audio libraries: apt-get install -y " + AUDIO_APT_PACKAGES.join(" "));
+    const installed = await runStreaming("apt-get", ["install", "-y", "--no-install-recommends", ...AUDIO_APT_PACKAGES], env);
+    if (installed !== 0) log(`apt-get install exited with ${installed}`);
+    status = await nativeAudioStatus(true);
+  }
+  if (status.found.length > 0) log(`native audio: ${status.found.join(", ")}`);
+  if (status.missing.length > 0) {
+    log(
+      `native audio: ${status.missing.join(", ")} not found; audio uses the WASM path (slower; kaiser_best instead of soxr_hq). Install with:\n` +
+        `  sudo apt-get install -y ${AUDIO_APT_PACKAGES.join(" ")}     (Debian/Ubuntu)\n  brew install ${AUDIO_BREW_FORMULAE.join(" ")}     (macOS)`,
+    );
+  }
+  return { missing: status.missing };
+}
+
 /** Whether `jupyter kernelspec list` (with the project's JUPYTER_PATH) shows the fmalab-tslab kernel. */
 export function projectKernelVisible(python: string): { ok: boolean; detail: string } {
   const result = spawnSync(python, ["-m", "jupyter", "kernelspec", "list", "--json"], { env: jupyterEnv(), encoding: "utf8" });
@@ -107,6 +155,9 @@ nbformat, nbclient, jupyter_client, nbconvert and notebook (the classic server f
 when missing and running as root on Debian/Ubuntu, and checks that Jupyter finds the project kernel
 "${NOTEBOOK_KERNEL_NAME}" (jupyter/kernels/, through JUPYTER_PATH) and that tslab is installed.
 
+Also checks for the native audio libraries (libmpg123, libsoxr: Debian ${AUDIO_APT_PACKAGES.join(" ")}, Homebrew
+${AUDIO_BREW_FORMULAE.join(" ")}) and installs them the same way; without them audio runs on the WASM path.
+
 Options:
   --no-install   only check; print how to install what is missing`;
 
@@ -116,6 +167,7 @@ export const command: CliCommand = {
   usage,
   async run(argv) {
     const { values } = parseCommandArgs(argv, { "no-install": { type: "boolean" } }, usage);
+    await ensureNativeAudio({ install: !values["no-install"] });
     const status = await ensureJupyter({ install: !values["no-install"], lab: true });
     if (!status.ok) return 1;
     console.log(`Jupyter: ${status.python} has ${[...JUPYTER_MODULES.execute, ...JUPYTER_MODULES.lab].join(", ")}`);

@@ -2,6 +2,7 @@
 // resumable. Exit status 0 when every clip is cached, 3 when some clips failed (the cache is still
 // usable: failed clips are listed in the manifest and skipped by readers), 2 for usage errors.
 import * as os from "node:os";
+import { RES_TYPES, type ResType } from "../../audio/engine";
 import type { CliCommand } from "../command";
 import { intOption, parseCommandArgs } from "../command";
 import { UsageError } from "../../util/errors";
@@ -31,7 +32,7 @@ const LISTED = 20;
 
 const usage = `Usage: fmalab spectrograms [--data DIR] [--subset small|medium|large] [--workers N] [--cache DIR]
                            [--clip-seconds S] [--short-tolerance S] [--n-mels N] [--no-features] [--known-bad exclude|flag]
-                           [--retry-failed] [--fast-resample] [--verify] [--shard I/N] [--quiet]
+                           [--retry-failed] [--res-type soxr_hq|kaiser_best|kaiser_fast] [--verify] [--shard I/N] [--quiet]
 
 Decodes every clip of the subset once (22,050 Hz mono), pads/crops it to --clip-seconds, and stores its
 log-mel spectrogram (librosa defaults: n_fft 2048, hop 512, 128 mels, power_to_db ref=max, top_db 80) as
@@ -49,7 +50,9 @@ int16 dB×100 in CACHE/<dataset>-<subset>-<hash>/, plus meyda clip features (FMA
   --retry-failed      recompute clips an earlier run recorded as failed (those whose mp3 appeared or
                       changed since are retried anyway)
   --verify            check every cached file (size, CRC32) against the manifest; compute nothing
-  --fast-resample     kaiser_fast instead of kaiser_best (faster, a different cache)
+  --res-type NAME     resampler, by librosa's res_type names: soxr_hq (default, librosa's default; libsoxr,
+                      else kaiser_best with a notice), kaiser_best, kaiser_fast (each a different cache)
+  --fast-resample     the same as --res-type kaiser_fast
   --shard I/N         only the I-th of N deterministic partitions of the tracks (0 ≤ I < N); shards
                       may run at once, on other machines, into one cache (fmalab slurm spectrograms)
   --quiet             no progress bar
@@ -73,6 +76,7 @@ export const SPECTROGRAM_OPTIONS = {
   "known-bad": { type: "string" },
   "retry-failed": { type: "boolean" },
   "fast-resample": { type: "boolean" },
+  "res-type": { type: "string" },
   verify: { type: "boolean" },
   shard: { type: "string" },
   quiet: { type: "boolean" },
@@ -81,6 +85,14 @@ export const SPECTROGRAM_OPTIONS = {
 type SpectrogramValues = { [K in keyof typeof SPECTROGRAM_OPTIONS]?: (typeof SPECTROGRAM_OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
 
 /** Checked build options from parsed `fmalab spectrograms` flags. */
+function resTypeFromValues(values: SpectrogramValues): ResType | undefined {
+  const resType = values["res-type"] ?? (values["fast-resample"] ? "kaiser_fast" : undefined);
+  if (resType !== undefined && !(RES_TYPES as readonly string[]).includes(resType)) {
+    throw new UsageError(`--res-type must be one of ${RES_TYPES.join(", ")}, got "${resType}"`);
+  }
+  return resType as ResType | undefined;
+}
+
 export function cacheOptionsFromValues(values: SpectrogramValues, dataDefault: string): BuildCacheOptions {
   const dataDir = values.data ?? dataDefault;
   if (values.subset !== undefined && !(SUBSETS as readonly string[]).includes(values.subset)) {
@@ -103,7 +115,7 @@ export function cacheOptionsFromValues(values: SpectrogramValues, dataDefault: s
     features: !values["no-features"],
     knownBadPolicy: knownBad as KnownBadPolicy,
     retryFailed: values["retry-failed"] === true,
-    resampleQuality: values["fast-resample"] ? "fast" : "best",
+    resType: resTypeFromValues(values),
     shard: values.shard === undefined ? undefined : parseShard(values.shard),
     silent: values.quiet === true,
   };
@@ -141,7 +153,7 @@ function listed<T>(items: T[], show: (x: T) => string): string {
 /** The run's summary: counts, then every repaired, retried, short, silent and failed clip (or the file listing them). */
 export function summaryLines(summary: CacheSummary, retryFailed: boolean): string[] {
   const lines = [
-    `cache: ${summary.dir}`,
+    `cache: ${summary.dir} (decoder ${summary.params.decoder}, resampler ${summary.params.resampler})`,
     `clips: ${summary.total} (ok ${summary.ok}, short ${summary.short}, failed ${summary.failed}); computed now ${summary.computed}, from earlier runs ${summary.reused}` +
       `; repaired ${new Set(summary.repaired.map((p) => p.trackId)).size}` +
       (summary.computed > 0 ? `; ${summary.clipsPerS.toFixed(2)} clips/s` : ""),
