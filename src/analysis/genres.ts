@@ -75,6 +75,38 @@ export function topGenreCooccurrence(records: TrackRecord[], tree: GenreTree): C
   return genreCooccurrence(asRoots, tree, { field: "genresAll" });
 }
 
+export interface SubgenreCooccurrence extends CooccurrenceMatrix {
+  /** Top genre of each subgenre (same order as ids). */
+  roots: string[];
+  /** Tracks carrying each subgenre (the diagonal of counts). */
+  support: number[];
+}
+
+/**
+ * Co-occurrence of the `top` most frequent subgenres (non-root genres in genres_all, so ancestors count):
+ * the question the top-genre matrix cannot answer, since a track with a genre_top has all its genres under
+ * one root. Ordered by top genre, then support (blocks along the diagonal); ties by id.
+ */
+export function subgenreCooccurrence(records: TrackRecord[], tree: GenreTree, opts: { top?: number; minTracks?: number } = {}): SubgenreCooccurrence {
+  const totals = new Map<number, number>();
+  for (const r of records) {
+    for (const g of new Set(r.genresAll)) {
+      if (!tree.has(g)) throw new Error(`track ${r.trackId}: genre id ${g} in track.genres_all is missing from genres.csv`);
+      if (tree.topLevelOf(g) !== g) totals.set(g, (totals.get(g) ?? 0) + 1);
+    }
+  }
+  const ranked = [...totals.entries()]
+    .filter(([, n]) => n >= (opts.minTracks ?? 1))
+    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+    .slice(0, opts.top ?? 20);
+  const rootTitle = (g: number) => tree.title(tree.topLevelOf(g));
+  const ids = ranked
+    .sort((a, b) => rootTitle(a[0]).localeCompare(rootTitle(b[0])) || b[1] - a[1] || a[0] - b[0])
+    .map(([g]) => g);
+  const m = genreCooccurrence(records, tree, { field: "genresAll", genreIds: ids });
+  return { ...m, roots: ids.map(rootTitle), support: ids.map((_, i) => m.counts[i][i]) };
+}
+
 /** Mean Jaccard of genre pairs within one top genre versus across top genres (hierarchy-aware summary). */
 export function withinAcrossSummary(m: CooccurrenceMatrix, tree: GenreTree): {
   within: { pairs: number; meanJaccard: number; cooccurringPairs: number };

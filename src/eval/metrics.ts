@@ -140,6 +140,56 @@ export function bootstrapInterval(
   return { estimate, low: quantileSorted(values, (1 - level) / 2), high: quantileSorted(values, (1 + level) / 2), level, resamples };
 }
 
+export interface ClassScoreIntervals {
+  label: string;
+  precision: [number, number];
+  recall: [number, number];
+  f1: [number, number];
+}
+
+/**
+ * Percentile bootstrap intervals of each class's precision, recall and F1: `resamples` resamples of the n
+ * examples (seeded, with replacement), the scores recomputed from each resample's confusion matrix.
+ */
+export function perClassIntervals(trueIdx: ArrayLike<number>, predIdx: ArrayLike<number>, classes: readonly string[], opts: BootstrapOptions = {}): ClassScoreIntervals[] {
+  const n = trueIdx.length;
+  if (predIdx.length !== n) throw new RangeError(`perClassIntervals: ${n} true labels but ${predIdx.length} predictions`);
+  const k = classes.length;
+  const resamples = opts.resamples ?? 1000;
+  const level = opts.level ?? 0.95;
+  const rng = new Rng(opts.seed ?? 0);
+  const samples = { precision: classes.map(() => new Float64Array(resamples)), recall: classes.map(() => new Float64Array(resamples)), f1: classes.map(() => new Float64Array(resamples)) };
+  const tp = new Int32Array(k);
+  const support = new Int32Array(k);
+  const predicted = new Int32Array(k);
+  for (let r = 0; r < resamples; r++) {
+    tp.fill(0);
+    support.fill(0);
+    predicted.fill(0);
+    for (let i = 0; i < n; i++) {
+      const j = Math.floor(rng.next() * n);
+      const t = trueIdx[j];
+      const p = predIdx[j];
+      support[t]++;
+      predicted[p]++;
+      if (t === p) tp[t]++;
+    }
+    for (let c = 0; c < k; c++) {
+      const precision = predicted[c] > 0 ? tp[c] / predicted[c] : 0;
+      const recall = support[c] > 0 ? tp[c] / support[c] : 0;
+      samples.precision[c][r] = precision;
+      samples.recall[c][r] = recall;
+      samples.f1[c][r] = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+    }
+  }
+  const interval = (v: Float64Array): [number, number] => {
+    if (n === 0) return [NaN, NaN];
+    v.sort();
+    return [quantileSorted(v, (1 - level) / 2), quantileSorted(v, (1 + level) / 2)];
+  };
+  return classes.map((label, c) => ({ label, precision: interval(samples.precision[c]), recall: interval(samples.recall[c]), f1: interval(samples.f1[c]) }));
+}
+
 /** Linear-interpolated quantile of sorted values (numpy's default method). */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;

@@ -4,7 +4,7 @@
 // assigned from sorted names, content-derived ids (renderPlot), fixed-decimal numbers in our own markup.
 import { renderPlot, Plot } from "./observable";
 import { dataFrameHtml, escapeHtml } from "./html";
-import { spectrogramGrid, type SpectrogramMatrix } from "./spectrogram";
+import { niceTicks, spectrogramGrid, type SpectrogramMatrix } from "./spectrogram";
 
 /** Font used by every figure: DejaVu Sans is what resvg finds on Debian, so SVG and PNG agree. */
 export const FIGURE_FONT = "DejaVu Sans, sans-serif";
@@ -17,6 +17,29 @@ export const CATEGORY_COLOURS = ["#4e79a7", "#f28e2c", "#e15759", "#76b7b2", "#5
 export function categoryColours(names: readonly string[]): { domain: string[]; range: string[] } {
   const domain = [...new Set(names)].sort();
   return { domain, range: domain.map((_, i) => CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]) };
+}
+
+/**
+ * One colour per fma_small top genre, the same in every figure (static and plotly), whatever subset of
+ * genres a figure shows: Tableau 10 minus its grey and brown, so no two genres share a hue family.
+ */
+export const GENRE_PALETTE: Readonly<Record<string, string>> = {
+  Electronic: "#4e79a7",
+  Experimental: "#f28e2c",
+  Folk: "#59a14f",
+  "Hip-Hop": "#e15759",
+  Instrumental: "#76b7b2",
+  International: "#edc949",
+  Pop: "#ff9da7",
+  Rock: "#af7aa1",
+};
+
+/** Genre colours: GENRE_PALETTE for the 8 top genres, other names from the remaining Tableau colours. */
+export function genreColours(names: readonly string[]): { domain: string[]; range: string[] } {
+  const domain = [...new Set(names)].sort();
+  const spare = ["#9c755f", "#bab0ab", "#1f77b4", "#17becf", "#8c564b", "#7f7f7f"];
+  let next = 0;
+  return { domain, range: domain.map((g) => GENRE_PALETTE[g] ?? spare[next++ % spare.length]) };
 }
 
 function fixed(x: number, digits = 2): string {
@@ -64,6 +87,60 @@ export function composeSvgs(panels: string[], opts: { direction?: "row" | "colum
   });
   out.push("</svg>");
   return out.join("\n");
+}
+
+export interface ColourBarOptions {
+  /** Maps a value in `domain` to a CSS colour (e.g. Plot.scale({color: ...}).apply). */
+  colour: (v: number) => string;
+  domain: [number, number];
+  label: string;
+  /** Height of the bar itself, and its distance from the SVG's top (to line up with a plot's cells). */
+  barHeight: number;
+  top?: number;
+  /** Total SVG height (default top + barHeight + 10). */
+  height?: number;
+  format?: (v: number) => string;
+  ticks?: number[];
+}
+
+/**
+ * A vertical colour bar like matplotlib's: 64 stripes, ticks on the right, the label rotated beside them.
+ * Drawn in plain SVG (no gradient ids) so it is deterministic and resvg renders it.
+ */
+export function colourBarSvg(opts: ColourBarOptions): string {
+  const top = opts.top ?? 10;
+  const h = opts.barHeight;
+  const height = opts.height ?? top + h + 10;
+  const [lo, hi] = opts.domain;
+  const span = hi > lo ? hi - lo : 1;
+  const n = 64;
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const v = lo + ((i + 0.5) / n) * span;
+    const y1 = top + h - ((i + 1) / n) * h;
+    parts.push(`<rect x="4" y="${fixed(y1)}" width="12" height="${fixed(h / n + 0.3)}" fill="${opts.colour(v)}"/>`);
+  }
+  parts.push(`<rect x="4" y="${top}" width="12" height="${h}" fill="none" stroke="#555" stroke-width="0.5"/>`);
+  const format = opts.format ?? ((v: number) => String(Math.round(v * 1000) / 1000));
+  const ticks = opts.ticks ?? niceTicks(lo, hi, Math.max(2, Math.min(6, Math.floor(h / 30))));
+  let widest = 0;
+  for (const t of ticks) {
+    const y = top + h - ((t - lo) / span) * h;
+    const text = format(t);
+    widest = Math.max(widest, textWidth(text));
+    parts.push(`<line x1="16" x2="20" y1="${fixed(y)}" y2="${fixed(y)}" stroke="black"/>`);
+    parts.push(`<text x="22" y="${fixed(y)}" dy="0.32em">${escapeHtml(text)}</text>`);
+  }
+  const labelX = Math.ceil(28 + widest);
+  parts.push(`<text transform="translate(${labelX},${fixed(top + h / 2)}) rotate(-90)" text-anchor="middle" dy="0.32em">${escapeHtml(opts.label)}</text>`);
+  const width = labelX + 10;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FIGURE_FONT}" font-size="10" fill="black">${parts.join("")}</svg>`;
+}
+
+/** A Plot colour scale as a function (for colourBarSvg). */
+export function plotColourScale(options: Record<string, unknown>): (v: number) => string {
+  const scale = Plot.scale({ color: options as Plot.ScaleOptions });
+  return (v: number) => String(scale.apply(v));
 }
 
 /** A figure with a title line (and optional subtitle) above it. */
@@ -244,37 +321,68 @@ export function exampleSpectrogramsFigure(
 
 // ------------------------------------------------------------------ 4. confusion matrix
 
-/** Static confusion matrix: rows true, columns predicted, colour = share of the true genre, counts as text. */
+/** One confusion-matrix panel: cells coloured by `value`, `text` in each cell, its colour bar beside it. */
+function confusionPanel(
+  labels: readonly string[],
+  cells: ReadonlyArray<{ truth: string; predicted: string; value: number; text: string }>,
+  opts: { cell: number; domain: [number, number]; scheme: string; barLabel: string; subtitle: string; showY: boolean; format?: (v: number) => string },
+): string {
+  const n = labels.length;
+  const marginLeft = opts.showY ? 110 : 44; // room for the first rotated x label
+  const marginTop = 22;
+  const colour = { type: "linear", domain: opts.domain, scheme: opts.scheme } as Plot.ScaleOptions;
+  const scale = plotColourScale(colour as Record<string, unknown>);
+  const svg = renderPlot({
+    width: marginLeft + opts.cell * n + 10,
+    height: marginTop + opts.cell * n + 80,
+    marginLeft,
+    marginRight: 10,
+    marginTop,
+    marginBottom: 80,
+    style: STYLE,
+    x: { domain: [...labels], label: "predicted genre", tickRotate: -40, labelAnchor: "center", labelArrow: "none" },
+    y: { domain: [...labels], label: opts.showY ? "true genre" : null, labelAnchor: "center", labelArrow: "none", axis: opts.showY ? "left" : null },
+    color: colour,
+    marks: [
+      Plot.cell(cells, { x: "predicted", y: "truth", fill: "value", inset: 0.5 }),
+      Plot.text(cells, {
+        x: "predicted",
+        y: "truth",
+        text: "text",
+        // Dark cells get white text (the upper 55% of both schemes is dark).
+        fill: (d: { value: number }) => ((d.value - opts.domain[0]) / (opts.domain[1] - opts.domain[0] || 1) > 0.55 ? "white" : "black"),
+      }),
+      Plot.text([opts.subtitle], { frameAnchor: "top-left", dy: -marginTop + 4, lineAnchor: "top", fontWeight: "bold" }),
+    ],
+  });
+  const { height } = svgSize(svg);
+  const bar = colourBarSvg({ colour: scale, domain: opts.domain, label: opts.barLabel, top: marginTop, barHeight: opts.cell * n, height, format: opts.format });
+  return composeSvgs([svg, bar], { gap: 0 });
+}
+
+/**
+ * Static confusion matrix, rows true, columns predicted, in two views side by side: raw counts (colour =
+ * tracks) and row-normalised (colour and text = share of the true genre, i.e. recall on the diagonal),
+ * each with its colour bar.
+ */
 export function confusionMatrixSvg(labels: readonly string[], counts: readonly number[][], opts: { title?: string; size?: number } = {}): string {
   if (counts.length !== labels.length || counts.some((r) => r.length !== labels.length)) {
     throw new RangeError(`confusion matrix: ${counts.length} rows for ${labels.length} labels (must be square, one per label)`);
   }
-  const cells = counts.flatMap((row, i) => {
+  const cell = opts.size ?? 36;
+  const maxCount = Math.max(1, ...counts.flat());
+  const countCells = counts.flatMap((row, i) => row.map((c, j) => ({ truth: labels[i], predicted: labels[j], value: c, text: String(c) })));
+  const shareCells = counts.flatMap((row, i) => {
     const total = row.reduce((a, b) => a + b, 0);
-    return row.map((c, j) => ({ truth: labels[i], predicted: labels[j], count: c, share: total > 0 ? c / total : 0 }));
+    return row.map((c, j) => {
+      const share = total > 0 ? c / total : 0;
+      return { truth: labels[i], predicted: labels[j], value: share, text: fixed(share, 2) };
+    });
   });
-  const cell = opts.size ?? 44;
-  const svg = renderPlot({
-    width: 130 + cell * labels.length + 20,
-    height: 30 + cell * labels.length + 90,
-    marginLeft: 130,
-    marginTop: 30,
-    marginBottom: 90,
-    style: STYLE,
-    x: { domain: [...labels], label: "predicted", tickRotate: -40, labelAnchor: "center", labelArrow: "none" },
-    y: { domain: [...labels], label: "true", labelAnchor: "center", labelArrow: "none" },
-    color: { type: "linear", domain: [0, 1], scheme: "blues" },
-    marks: [
-      Plot.cell(cells, { x: "predicted", y: "truth", fill: "share", inset: 0.5 }),
-      Plot.text(cells, {
-        x: "predicted",
-        y: "truth",
-        text: (d: { count: number }) => String(d.count),
-        fill: (d: { share: number }) => (d.share > 0.5 ? "white" : "black"),
-      }),
-    ],
-  });
-  return withTitle(svg, opts.title ?? "Confusion matrix (colour: share of the true genre)");
+  const total = counts.flat().reduce((a, b) => a + b, 0);
+  const left = confusionPanel(labels, countCells, { cell, domain: [0, maxCount], scheme: "blues", barLabel: "tracks", subtitle: "counts", showY: true, format: (v) => String(Math.round(v)) });
+  const right = confusionPanel(labels, shareCells, { cell, domain: [0, 1], scheme: "blues", barLabel: "share of the true genre", subtitle: "row-normalised (diagonal = recall)", showY: false });
+  return composeSvgs([left, right], { gap: 12, title: opts.title ?? "Confusion matrix (test set)", subtitle: `${total} tracks; rows: true genre, columns: predicted genre` });
 }
 
 // ------------------------------------------------------------------ 5. per-class precision / recall / F1
@@ -285,42 +393,61 @@ export interface ClassScoreRow {
   recall: number;
   f1: number;
   support: number;
+  /** 95% bootstrap intervals (eval/metrics perClassIntervals), when the predictions were at hand. */
+  ci?: { precision: [number, number]; recall: [number, number]; f1: [number, number] };
 }
 
-/** HTML table of per-class scores (3 decimals) with a macro-average row. */
+function interval(ci: [number, number] | undefined): string {
+  return ci ? `${fixed(ci[0], 3)}–${fixed(ci[1], 3)}` : "";
+}
+
+/** HTML table of per-class scores (3 decimals, 95% bootstrap intervals when given) with a macro-average row. */
 export function perClassScoresHtml(scores: readonly ClassScoreRow[]): string {
   const mean = (f: (s: ClassScoreRow) => number) => (scores.length ? scores.reduce((a, s) => a + f(s), 0) / scores.length : NaN);
-  const rows = scores.map((s) => [s.label, s.precision, s.recall, s.f1, s.support]);
-  rows.push(["macro average", mean((s) => s.precision), mean((s) => s.recall), mean((s) => s.f1), scores.reduce((a, s) => a + s.support, 0)]);
-  return dataFrameHtml({ columns: ["genre", "precision", "recall", "F1", "support"], values: rows, index: rows.map((_, i) => (i < scores.length ? i : "")) }, { maxRows: rows.length, digits: 3 });
+  const withCi = scores.some((s) => s.ci);
+  const row = (s: ClassScoreRow): unknown[] =>
+    withCi ? [s.label, s.precision, interval(s.ci?.precision), s.recall, interval(s.ci?.recall), s.f1, interval(s.ci?.f1), s.support] : [s.label, s.precision, s.recall, s.f1, s.support];
+  const rows = scores.map(row);
+  const macro = ["macro average", mean((s) => s.precision), mean((s) => s.recall), mean((s) => s.f1), scores.reduce((a, s) => a + s.support, 0)];
+  rows.push(withCi ? [macro[0], macro[1], "", macro[2], "", macro[3], "", macro[4]] : macro);
+  const columns = withCi ? ["genre", "precision", "95% CI", "recall", "95% CI", "F1", "95% CI", "support"] : ["genre", "precision", "recall", "F1", "support"];
+  return dataFrameHtml({ columns, values: rows, index: rows.map((_, i) => (i < scores.length ? i : "")) }, { maxRows: rows.length, digits: 3 });
 }
 
-/** Grouped bars: precision, recall and F1 for each class. */
+/** Grouped bars: precision, recall and F1 for each class, 95% bootstrap intervals as whiskers, support in the labels. */
 export function perClassScoresFigure(scores: readonly ClassScoreRow[], opts: { title?: string; width?: number } = {}): string {
   const metrics = ["precision", "recall", "F1"];
   const colours = ["#4e79a7", "#f28e2c", "#59a14f"];
   const labels = scores.map((s) => s.label);
+  const support = new Map(scores.map((s) => [s.label, s.support]));
   const data = scores.flatMap((s) => [
-    { label: s.label, metric: "precision", value: s.precision },
-    { label: s.label, metric: "recall", value: s.recall },
-    { label: s.label, metric: "F1", value: s.f1 },
+    { label: s.label, metric: "precision", value: s.precision, ci: s.ci?.precision },
+    { label: s.label, metric: "recall", value: s.recall, ci: s.ci?.recall },
+    { label: s.label, metric: "F1", value: s.f1, ci: s.ci?.f1 },
   ]);
+  const whiskers = data.filter((d) => d.ci).map((d) => ({ label: d.label, metric: d.metric, low: d.ci![0], high: d.ci![1] }));
   const svg = renderPlot({
-    width: opts.width ?? Math.max(480, 70 * labels.length + 80),
-    height: 300,
+    width: opts.width ?? Math.max(480, 76 * labels.length + 80),
+    height: 320,
     marginTop: 24,
-    marginBottom: 60,
+    marginLeft: 70,
+    marginBottom: 70,
     style: STYLE,
-    fx: { domain: labels, label: null, tickRotate: -30, padding: 0.15 },
+    fx: { domain: labels, label: null, tickRotate: -30, padding: 0.15, tickFormat: (l: string) => `${l} (n=${support.get(l)})` },
     x: { domain: metrics, axis: null },
-    y: { domain: [0, 1], label: "score", grid: true, labelArrow: "none" },
+    y: { domain: [0, 1], label: "score (test set)", grid: true, labelArrow: "none" },
     color: { domain: metrics, range: colours },
     marks: [
       Plot.barY(data, { fx: "label", x: "metric", y: "value", fill: "metric" }),
+      Plot.ruleX(whiskers, { fx: "label", x: "metric", y1: "low", y2: "high", stroke: "black", strokeWidth: 1.2 }),
+      Plot.tickY(whiskers, { fx: "label", x: "metric", y: "low", stroke: "black", inset: 3 }),
+      Plot.tickY(whiskers, { fx: "label", x: "metric", y: "high", stroke: "black", inset: 3 }),
       Plot.ruleY([0]),
     ],
   });
-  return withTitle(withLegend(svg, metrics.map((m, i) => ({ label: m, colour: colours[i] }))), opts.title ?? "Per-genre precision, recall and F1 (test set)");
+  const legend: LegendEntry[] = metrics.map((m, i) => ({ label: m, colour: colours[i] }));
+  const subtitle = whiskers.length ? "whiskers: 95% bootstrap interval (1000 resamples of the test tracks); n = test tracks of the genre" : "n = test tracks of the genre";
+  return withTitle(withLegend(svg, legend, 70), opts.title ?? "Per-genre precision, recall and F1 (test set)", subtitle);
 }
 
 // ------------------------------------------------------------------ 6. training curves
