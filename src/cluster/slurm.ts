@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { UsageError } from "../util/errors";
 import { writeFileAtomic } from "../util/fs";
+import { shellQuote } from "../util/shell";
 import {
   TASK_PLACEHOLDER,
   checkJobName,
@@ -33,12 +34,6 @@ export interface SlurmSettings {
   mem?: string;
   /** Further sbatch options, each one argument (e.g. "--account=abc", "--qos=short"). */
   sbatchArgs?: string[];
-}
-
-/** A word for a POSIX shell, single-quoted unless it is plainly safe. */
-export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A word with "{task}" in it: the quoted pieces joined by "$task". */

@@ -11,30 +11,15 @@ import { spawnSync } from "node:child_process";
 import { generateSyntheticDataset } from "../../src/data/synth";
 import { buildSpectrogramCache, readCacheManifest, shardItems, parseShard, manifestFiles } from "../../src/features/cache";
 import { compressIndices, taskArgv } from "../../src/cluster/jobs";
-import { sbatchScript, shellQuote } from "../../src/cluster/slurm";
+import { sbatchScript } from "../../src/cluster/slurm";
+import { shellQuote } from "../../src/util/shell";
 import { sweepPoints, checkSweepSpec, sweepRunId, type FlagTable } from "../../src/cluster/sweep";
 import { TRAIN_OPTIONS } from "../../src/cli/commands/train";
 import { main } from "../../src/cli/main";
 import { loadRun } from "../../src/train/runs";
 import { slurmSkipReason, startSlurmCluster, type SlurmCluster } from "../helpers/slurm-cluster";
+import { captured } from "../helpers/capture";
 
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  const write = process.stderr.write.bind(process.stderr);
-  let out = "";
-  let err = "";
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
 
 /** Every file under dir/clips, relative, sorted. */
 function clipFiles(dir: string): string[] {

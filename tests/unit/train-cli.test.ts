@@ -10,24 +10,8 @@ import { buildSpectrogramCache } from "../../src/features/cache";
 import { main } from "../../src/cli/main";
 import { loadRun } from "../../src/train/runs";
 import { openTrainingData } from "../../src/train/sources";
+import { captured } from "../helpers/capture";
 
-async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
-  const log = console.log;
-  const error = console.error;
-  const write = process.stderr.write.bind(process.stderr);
-  let out = "";
-  let err = "";
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await fn(), out, err };
-  } finally {
-    console.log = log;
-    console.error = error;
-    process.stderr.write = write;
-  }
-}
 
 test("synthetic dataset → cache → fmalab train → fmalab evaluate", async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-train-cli-"));
