@@ -3,12 +3,12 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { ap, conv, dense, SeededInit } from "./layers";
+import { ap, conv, dense, FusedBatchNormalization, SeededInit } from "./layers";
 import type { ModelBuildOptions } from "./spec";
 import { readWeightsFromDir } from "../tf/io";
 
 function bn(name: string): tf.layers.Layer {
-  return tf.layers.batchNormalization({ name, axis: -1, epsilon: 1.001e-5, momentum: 0.99 });
+  return new FusedBatchNormalization({ name, axis: -1, epsilon: 1.001e-5, momentum: 0.99 });
 }
 
 function block(

@@ -113,3 +113,8 @@ function bind(file: string, lib: import("./library").KoffiLibrary): Blas {
 export function defaultBlasThreads(): number {
   return typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
 }
+
+/** Forget the cached lookup (after installing the library). */
+export function resetBlasForTests(): void {
+  cached = null;
+}

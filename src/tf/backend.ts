@@ -8,6 +8,10 @@ import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmTrainingKernels } from "./wasm-kernels";
 import { registerBlasKernels, setActiveBlas } from "./blas-kernels";
+import { registerBatchNormTraining } from "./fused-ops/batch-norm-training";
+import { registerActivationGradients } from "./fused-ops/activation-grad";
+import { setActiveNativeKernels } from "./native-engine";
+import { loadNativeKernels, nativeKernelsError } from "../native/kernels";
 import { blasError, defaultBlasThreads, loadBlas } from "../native/blas";
 import { noticeOnce } from "../native/library";
 import { computeSettings } from "../native/settings";
@@ -21,6 +25,8 @@ export interface BlasEngine {
   file: string;
   /** Its threads (null where they cannot be set or read at run time, e.g. Accelerate). */
   threads: number | null;
+  /** fmalab's native kernels beside it (src/native/addon), or null: their JavaScript twins compute. */
+  nativeKernels: string | null;
 }
 
 export interface BackendChoice {
@@ -94,6 +100,9 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
     return current;
   }
 
+  // The fused training ops (wasm and cpu kernels; other backends keep tfjs-layers' composition).
+  registerBatchNormTraining();
+  registerActivationGradients();
   const notes: string[] = [];
   const order: BackendName[] = wanted ? [wanted] : ["tensorflow", "wasm", "cpu"];
   for (const name of order) {
@@ -142,11 +151,13 @@ function withBlas(choice: BackendChoice, threadsOption: number | undefined): Bac
   const settings = computeSettings();
   if (settings.blas === "off") {
     setActiveBlas(null);
+    setActiveNativeKernels(null);
     return { ...choice, blas: null, engine: "wasm (BLAS off: wasm kernels, 1 thread)" };
   }
   const blas = loadBlas();
   if (!blas) {
     setActiveBlas(null);
+    setActiveNativeKernels(null);
     noticeOnce("blas", `no system BLAS (${blasError()}): training runs on the wasm kernels, one core`);
     return { ...choice, blas: null, engine: "wasm (no BLAS found: wasm kernels, 1 thread)" };
   }
@@ -154,8 +165,14 @@ function withBlas(choice: BackendChoice, threadsOption: number | undefined): Bac
   blas.setThreads(wantThreads);
   setActiveBlas(blas);
   const threads = blas.threads();
-  const engine: BlasEngine = { library: blas.library, file: blas.file, threads };
-  return { ...choice, blas: engine, engine: `wasm + ${blas.library}, ${threads ?? "library-default"} BLAS thread${threads === 1 ? "" : "s"}` };
+  // The native kernels run the passes between the GEMMs on the same number of threads.
+  const kernels = loadNativeKernels();
+  if (kernels) kernels.setThreads(threads ?? wantThreads);
+  else noticeOnce("native-kernels", `fmalab native kernels not loaded (${nativeKernelsError()}): im2col, batch norm and pooling gradients run in JavaScript on one core`);
+  setActiveNativeKernels(kernels);
+  const engine: BlasEngine = { library: blas.library, file: blas.file, threads, nativeKernels: kernels ? kernels.file : null };
+  const threadText = `${threads ?? "library-default"} BLAS thread${threads === 1 ? "" : "s"}`;
+  return { ...choice, blas: engine, engine: `wasm + ${blas.library}${kernels ? " + fmalab kernels" : ""}, ${threadText}` };
 }
 
 /** Where each package's @tensorflow/tfjs-core resolves: one path means one shared copy (one engine). */

@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import { initBackend, currentBackend } from "../../src/tf";
 import { activeBlas, releaseScratch, setActiveBlas } from "../../src/tf/blas-kernels";
 import { loadBlas, blasError, type Blas } from "../../src/native/blas";
+import { loadNativeKernels } from "../../src/native/kernels";
+import { setActiveNativeKernels } from "../../src/tf/native-engine";
 import { configureCompute, computeSettings, computeSettingsFromEnv } from "../../src/native/settings";
 import { onBackend, randomArray, relMaxError } from "../helpers/tf-parity";
 
@@ -22,16 +24,22 @@ before(async () => {
 
 after(() => {
   configureCompute(computeSettingsFromEnv(process.env));
-  setActiveBlas(computeSettings().blas === "off" ? null : blas);
+  nativeEngine(computeSettings().blas !== "off");
 });
+
+/** The BLAS and fmalab's native kernels on (as initBackend sets them), or both off (the wasm twins). */
+function nativeEngine(on: boolean): void {
+  setActiveBlas(on ? blas : null);
+  setActiveNativeKernels(on ? loadNativeKernels() : null);
+}
 
 /** The values of fn on wasm with the BLAS, on wasm without, and on cpu. */
 async function threeWays(fn: () => tf.Tensor | tf.Tensor[]): Promise<{ blasOut: Float32Array[]; wasmOut: Float32Array[]; cpuOut: Float32Array[] }> {
-  setActiveBlas(blas);
+  nativeEngine(true);
   const blasOut = await onBackend("wasm", fn);
-  setActiveBlas(null);
+  nativeEngine(false);
   const wasmOut = await onBackend("wasm", fn);
-  setActiveBlas(blas);
+  nativeEngine(true);
   const cpuOut = await onBackend("cpu", fn);
   await tf.setBackend("wasm");
   return { blasOut, wasmOut, cpuOut };
@@ -158,7 +166,7 @@ for (const [i, c] of MATMUL.entries()) {
 }
 
 test("the BLAS kernels leak neither tensors nor heap buffers over training steps", { skip }, async () => {
-  setActiveBlas(blas);
+  nativeEngine(true);
   await tf.setBackend("wasm");
   const { createModel } = await import("../../src/models");
   const model = createModel("seed_improved_v2", { seed: 3, width: 0.125, inputShape: [32, 32, 3] });
@@ -180,7 +188,7 @@ test("the BLAS kernels leak neither tensors nor heap buffers over training steps
 });
 
 test("for a fixed thread count, the same seed gives the same weights (bit for bit) on the BLAS", { skip }, async () => {
-  setActiveBlas(blas);
+  nativeEngine(true);
   await tf.setBackend("wasm");
   const { createModel } = await import("../../src/models");
   const { dropoutLayers } = await import("../../src/train/step");

@@ -135,6 +135,38 @@ export async function ensureNativeAudio(options: { install: boolean; log?: (line
   return { missing: status.missing };
 }
 
+/** Debian's OpenBLAS (numpy's BLAS): the training GEMMs. macOS has Accelerate. */
+export const BLAS_APT_PACKAGES = ["libopenblas0-pthread"];
+
+/**
+ * Check (and with `install`, apt-get install as root on Debian/Ubuntu) the system BLAS, and build fmalab's
+ * native kernels (scripts/build-addon.mjs, as npm install does) when they are not built. Never fails the
+ * setup: without them training runs on the wasm kernels, on one core.
+ */
+export async function ensureNativeTraining(options: { install: boolean; log?: (line: string) => void }): Promise<{ blas: boolean; kernels: boolean }> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const blasModule = await import("../../native/blas");
+  let blas = blasModule.loadBlas();
+  if (!blas && options.install && isDebianRoot("/usr/bin/python3")) {
+    log("installing the system BLAS: apt-get install -y " + BLAS_APT_PACKAGES.join(" "));
+    const installed = await runStreaming("apt-get", ["install", "-y", "--no-install-recommends", ...BLAS_APT_PACKAGES], { ...process.env, DEBIAN_FRONTEND: "noninteractive" });
+    if (installed !== 0) log(`apt-get install exited with ${installed}`);
+    (await import("../../native/library")).resetNativeLibrariesForTests();
+    blasModule.resetBlasForTests();
+    blas = blasModule.loadBlas();
+  }
+  log(blas ? `training BLAS: ${blas.library} (${blas.file})` : `training BLAS: not found (${blasModule.blasError()}); install with: sudo apt-get install -y ${BLAS_APT_PACKAGES.join(" ")}`);
+  const kernelsModule = await import("../../native/kernels");
+  let kernels = kernelsModule.loadNativeKernels() !== null;
+  if (!kernels && options.install) {
+    await runStreaming(process.execPath, [path.join(PROJECT_ROOT, "scripts", "build-addon.mjs")], process.env);
+    kernelsModule.resetNativeKernelsForTests();
+    kernels = kernelsModule.loadNativeKernels() !== null;
+  }
+  log(kernels ? `native kernels: ${path.relative(PROJECT_ROOT, kernelsModule.NATIVE_KERNELS_FILE)}` : `native kernels: not built (${kernelsModule.nativeKernelsError()})`);
+  return { blas: blas !== null, kernels };
+}
+
 /** Whether `jupyter kernelspec list` (with the project's JUPYTER_PATH) shows the fmalab-tslab kernel. */
 export function projectKernelVisible(python: string): { ok: boolean; detail: string } {
   const result = spawnSync(python, ["-m", "jupyter", "kernelspec", "list", "--json"], { env: jupyterEnv(), encoding: "utf8" });
@@ -157,6 +189,8 @@ when missing and running as root on Debian/Ubuntu, and checks that Jupyter finds
 
 Also checks for the native audio libraries (libmpg123, libsoxr: Debian ${AUDIO_APT_PACKAGES.join(" ")}, Homebrew
 ${AUDIO_BREW_FORMULAE.join(" ")}) and installs them the same way; without them audio runs on the WASM path.
+Likewise the training BLAS (Debian ${BLAS_APT_PACKAGES.join(" ")}; Accelerate on macOS), and builds fmalab's
+native kernels (node-gyp, a C++ compiler) when npm install could not; without them training runs on one core.
 
 Options:
   --no-install   only check; print how to install what is missing`;
@@ -168,6 +202,7 @@ export const command: CliCommand = {
   async run(argv) {
     const { values } = parseCommandArgs(argv, { "no-install": { type: "boolean" } }, usage);
     await ensureNativeAudio({ install: !values["no-install"] });
+    await ensureNativeTraining({ install: !values["no-install"] });
     const status = await ensureJupyter({ install: !values["no-install"], lab: true });
     if (!status.ok) return 1;
     console.log(`Jupyter: ${status.python} has ${[...JUPYTER_MODULES.execute, ...JUPYTER_MODULES.lab].join(", ")}`);

@@ -8,17 +8,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "../../native/blas";
+import { activeNativeKernels, geometryArray } from "../native-engine";
 
-let active: Blas | null = null;
-
-/** The BLAS the kernels use now (null: they delegate to the kernels they replaced). */
-export function activeBlas(): Blas | null {
-  return active;
-}
-
-export function setActiveBlas(blas: Blas | null): void {
-  active = blas;
-}
+export { activeBlas, setActiveBlas } from "../native-engine";
 
 export type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 export type KernelFunc = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
@@ -99,8 +91,15 @@ function copyRun(dst: Float32Array, d: number, src: Float32Array, s: number, len
   else for (let t = 0; t < len; t++) dst[d + t] = src[s + t];
 }
 
-/** col[(r − r0)·K + …] for output pixels r0 ≤ r < r1 (K = kH·kW·C). */
+/** col[(r − r0)·K + …] for output pixels r0 ≤ r < r1 (K = kH·kW·C): native when active, else JavaScript. */
 export function im2col(x: Float32Array, g: ConvGeometry, r0: number, r1: number, col: Float32Array): void {
+  const native = activeNativeKernels();
+  if (native) native.im2col(x, geometryArray(g), r0, r1, col);
+  else im2colJs(x, g, r0, r1, col);
+}
+
+/** The JavaScript twin of the native im2col. */
+export function im2colJs(x: Float32Array, g: ConvGeometry, r0: number, r1: number, col: Float32Array): void {
   const { H, W, C, kH, kW, sH, sW, dH, dW, pt, pl, oH, oW } = g;
   const K = kH * kW * C;
   const rowLen = kW * C;
@@ -131,8 +130,15 @@ export function im2col(x: Float32Array, g: ConvGeometry, r0: number, r1: number,
   }
 }
 
-/** The transpose of im2col: dx += col rows r0 ≤ r < r1 scattered back onto their pixels. */
+/** The transpose of im2col: dx += col rows r0 ≤ r < r1 put back onto their pixels (native when active). */
 export function col2imAdd(col: Float32Array, g: ConvGeometry, r0: number, r1: number, dx: Float32Array): void {
+  const native = activeNativeKernels();
+  if (native) native.col2imAdd(col, geometryArray(g), r0, r1, dx);
+  else col2imAddJs(col, g, r0, r1, dx);
+}
+
+/** The JavaScript twin of the native col2imAdd (scattered row by row). */
+export function col2imAddJs(col: Float32Array, g: ConvGeometry, r0: number, r1: number, dx: Float32Array): void {
   const { H, W, C, kH, kW, sH, sW, dH, dW, pt, pl, oH, oW } = g;
   const K = kH * kW * C;
   for (let r = r0; r < r1; r++) {

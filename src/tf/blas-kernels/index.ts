@@ -11,7 +11,7 @@ import { makeFusedConv2DBlas } from "./fused-conv2d";
 import { makeFusedMatMulBlas } from "./fused-matmul";
 import type { KernelFunc } from "./gemm";
 
-export { activeBlas, setActiveBlas, releaseScratch, im2col, col2imAdd } from "./gemm";
+export { activeBlas, setActiveBlas, releaseScratch, im2col, col2imAdd, im2colJs, col2imAddJs } from "./gemm";
 
 const MARK = Symbol.for("fmalab.blasKernels");
 

@@ -3,6 +3,7 @@
 // 32×128×128×32 activation; this takes a few tens of milliseconds.
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { activeNativeKernels, geometryArray } from "../native-engine";
 
 export function maxPoolGradWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
@@ -26,6 +27,12 @@ export function maxPoolGradWasm(args: { inputs: tf.NamedTensorInfoMap; backend: 
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const native = activeNativeKernels();
+  if (native) {
+    // The same rule on every core (src/native/addon): windows as im2col's geometry, dilation 1.
+    native.maxPoolGrad(x, g, geometryArray({ N, H, W, C, kH, kW, sH, sW, dH: 1, dW: 1, pt, pl, oH, oW }), dx);
+    return out;
+  }
   dx.fill(0);
   const offsets = new Int32Array(kH * kW);
   const rowStride = W * C;
