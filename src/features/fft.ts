@@ -470,6 +470,7 @@ export class PairedAmpKernel {
     const tw = ref.passTwiddles.slice();
     if (half >= 4) tw.set([1, 0, 1, 0], 0);
     const nWeights = rows.reduce((n, r) => n + r.weights.length, 0);
+    const quads = quadStarts(rows);
     let p = 0;
     const take = (bytes: number) => {
       const a = p;
@@ -498,8 +499,13 @@ export class PairedAmpKernel {
     let offset = 0;
     rows.forEach((row, r) => {
       if (row.start < 0 || row.start + row.weights.length > half + 1) throw new RangeError(`PairedAmpKernel: row ${r} exceeds the spectrum`);
-      info.set([16 * row.start, row.weights.length, 8 * offset, row.squared ? 1 : 0], 4 * r);
-      weights.set(row.weights, offset);
+      info.set([16 * row.start, row.weights.length, 8 * offset, quads.has(r) ? 2 : row.squared ? 1 : 0], 4 * r);
+      if (quads.has(r)) {
+        // rows r … r+3 interleaved per bin (the kernel skips their own rowInfo entries)
+        for (let j = 0; j < row.weights.length; j++) for (let i = 0; i < 4; i++) weights[offset + 4 * j + i] = rows[r + i].weights[j];
+      } else if (!(quads.has(r - 1) || quads.has(r - 2) || quads.has(r - 3))) {
+        weights.set(row.weights, offset);
+      }
       offset += row.weights.length;
     });
   }
@@ -537,6 +543,54 @@ export class PairedAmpKernel {
       rows: new Float64Array(mem.buffer, rowsAt, nRows * nFrames),
     };
   }
+}
+
+/** First rows of runs of four plain (not squared) rows with the same start and length. */
+function quadStarts(rows: AmpRow[]): Set<number> {
+  const starts = new Set<number>();
+  for (let r = 0; r + 4 <= rows.length; ) {
+    const same = [1, 2, 3].every(
+      (i) => !rows[r].squared && !rows[r + i].squared && rows[r + i].start === rows[r].start && rows[r + i].weights.length === rows[r].weights.length,
+    );
+    if (same) {
+      starts.add(r);
+      r += 4;
+    } else r++;
+  }
+  return starts;
+}
+
+/** PairedAmpKernel.run without WebAssembly SIMD: RealFFT frame by frame, the same sums in the same order. */
+export function ampFramesJs(
+  nFft: number, window: Float64Array, rows: AmpRow[], pcm: Float32Array, hop: number, nFrames: number, pad: number,
+): AmpFrames {
+  const nBins = (nFft >> 1) + 1;
+  const fft = new RealFFT(nFft);
+  const frame = new Float64Array(nFft);
+  const re = new Float64Array(nBins);
+  const im = new Float64Array(nBins);
+  const amp = new Float32Array(nBins);
+  const magnitude = new Float64Array(nBins * nFrames);
+  const sums = new Float64Array(rows.length * nFrames);
+  for (let t = 0; t < nFrames; t++) {
+    for (let i = 0; i < nFft; i++) {
+      const s = t * hop - pad + i;
+      frame[i] = s >= 0 && s < pcm.length ? pcm[s] * window[i] : 0;
+    }
+    fft.forward(frame, re, im);
+    for (let k = 0; k < nBins; k++) {
+      magnitude[t * nBins + k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
+      amp[k] = magnitude[t * nBins + k];
+    }
+    rows.forEach((row, r) => {
+      const w = row.weights;
+      let acc = 0;
+      if (row.squared) for (let j = 0; j < w.length; j++) acc += w[j] * amp[row.start + j] * amp[row.start + j];
+      else for (let j = 0; j < w.length; j++) acc += w[j] * amp[row.start + j];
+      sums[t * rows.length + r] = acc;
+    });
+  }
+  return { magnitude, rows: sums };
 }
 
 let pairedModuleCache: WebAssembly.Module | null | undefined;
@@ -781,8 +835,8 @@ function buildMelFramesBody(): number[] {
 function buildAmpFramesBody(): number[] {
   const [PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, WIN, BITREV, ROWINFO, NROWS, ROWW, ROWOUT, MAGOUT] = Array.from({ length: 16 }, (_, i) => i);
   const [T, SA, SB, I, JADDR, R, INFO, P, WP, LEN, Q, DST, K, MSTRIDE, RSTRIDE] = Array.from({ length: 15 }, (_, i) => 16 + i);
-  const [ACC, MAG] = [31, 32]; // v128 locals
-  const [WA, WB] = [33, 34]; // f64 locals
+  const [ACC, MAG, ACC1, ACC2, ACC3] = [31, 32, 33, 34, 35]; // v128 locals
+  const [WA, WB] = [36, 37]; // f64 locals
   const g = get;
   const f32Load = (off: number) => [0x2a, 2, ...uleb(off)];
   const PROMOTE = 0xbb, F64_MUL = 0xa2, CALL = 0x10, ELSE = 0x05, MUL = 0x6c;
@@ -807,6 +861,22 @@ function buildAmpFramesBody(): number[] {
       ...(squared ? [...g(P), ...v128Load, ...F64X2_MUL] : []), ...F64X2_ADD, ...set(ACC),
       ...incr(P, 16), ...incr(WP, 8), ...incr(Q, 1),
     ]),
+  ];
+  // Four rows sharing start/length (weights interleaved per bin): four independent sums per loaded bin.
+  const quadAccs = [ACC, ACC1, ACC2, ACC3];
+  const quadLoop = [
+    ...quadAccs.flatMap((a) => [...v128ZeroBytes, ...set(a)]),
+    ...i32c(0), ...set(Q),
+    ...loopWhile([...g(Q), ...g(LEN), GE_S], [
+      ...g(P), ...v128Load, ...set(MAG),
+      ...quadAccs.flatMap((a, i) => [...g(a), ...g(WP), ...f64Load(8 * i), ...F64X2_SPLAT, ...g(MAG), ...F64X2_MUL, ...F64X2_ADD, ...set(a)]),
+      ...incr(P, 16), ...incr(WP, 32), ...incr(Q, 1),
+    ]),
+  ];
+  const storeRow = (acc: number, i: number) => [
+    ...g(ROWOUT), ...g(T), ...g(NROWS), MUL, ...g(R), ADD, ...i32c(i), ADD, ...i32c(3), SHL, ADD, ...set(DST),
+    ...f64StoreAt(g(DST), [...g(acc), ...extractLane(0)]),
+    ...f64StoreAt([...g(DST), ...g(RSTRIDE), ADD], [...g(acc), ...extractLane(1)]),
   ];
   const pack = loopWhile([...g(I), ...g(HALF), GE_S], [
     ...g(WIN), ...g(I), ...i32c(4), SHL, ADD, ...set(P),
@@ -834,12 +904,14 @@ function buildAmpFramesBody(): number[] {
       ...g(OUT), ...g(INFO), ...i32Load(0), ADD, ...set(P),
       ...g(INFO), ...i32Load(4), ...set(LEN),
       ...g(ROWW), ...g(INFO), ...i32Load(8), ADD, ...set(WP),
+      // kind (rowInfo[3]): 0 = w·a, 1 = (w·a)·a, 2 = four w·a rows at once
+      ...g(INFO), ...i32Load(12), ...i32c(2), 0x46 /* i32.eq */, ...IF,
+      ...quadLoop, ...quadAccs.flatMap((a, i) => storeRow(a, i)), ...incr(R, 4),
+      ELSE,
       ...v128ZeroBytes, ...set(ACC),
       ...g(INFO), ...i32Load(12), ...IF, ...rowLoop(true), ELSE, ...rowLoop(false), END,
-      ...g(ROWOUT), ...g(T), ...g(NROWS), MUL, ...g(R), ADD, ...i32c(3), SHL, ADD, ...set(DST),
-      ...f64StoreAt(g(DST), [...g(ACC), ...extractLane(0)]),
-      ...f64StoreAt([...g(DST), ...g(RSTRIDE), ADD], [...g(ACC), ...extractLane(1)]),
-      ...incr(R, 1),
+      ...storeRow(ACC, 0), ...incr(R, 1),
+      END,
     ]),
   ];
   const code: number[] = [
@@ -858,6 +930,6 @@ function buildAmpFramesBody(): number[] {
     ]),
     END,
   ];
-  const locals = [3, ...uleb(15), I32, 2, V128, 2, 0x7c];
+  const locals = [3, ...uleb(15), I32, 5, V128, 2, 0x7c];
   return [...locals, ...code];
 }
