@@ -383,10 +383,13 @@ function signalFrames(pcm: Float32Array, N: number, hop: number, nFrames: number
   const x = new Float32Array(length); // the centred (zero-padded) signal
   x.set(pcm.subarray(0, length - N / 2), N / 2);
   const crossings = new Int32Array(length); // crossings[i]: sign changes between samples j−1, j for j ≤ i
+  let count = 0;
   for (let i = 1; i < length; i++) {
     const a = x[i - 1];
     const b = x[i];
-    crossings[i] = crossings[i - 1] + ((a >= 0 && b < 0) || (a < 0 && b >= 0) ? 1 : 0);
+    // meyda's (a ≥ 0 && b < 0) || (a < 0 && b ≥ 0), without branches (signs of audio are unpredictable)
+    count += (+(a >= 0) & +(b < 0)) | (+(a < 0) & +(b >= 0));
+    crossings[i] = count;
   }
   let block = N; // gcd(N, hop): every frame is a whole number of blocks
   for (let r = hop; r !== 0; ) {
@@ -421,7 +424,11 @@ function contrastFrames(magnitude: Float64Array, N: number, sampleRate: number, 
 
 /** Per-frame features summarised with the 7 FMA statistics → one row of features.csv. */
 export function clipFeatures(pcm: Float32Array, sampleRate: number, opts: ClipFeatureOptions = {}): ClipFeatures {
-  const ff = frameFeatures(pcm, sampleRate, opts);
+  return summariseFrameFeatures(frameFeatures(pcm, sampleRate, opts), opts);
+}
+
+/** The 7 FMA statistics of each frame-level feature (clipFeatures' second half). */
+export function summariseFrameFeatures(ff: FrameFeatures, opts: ClipFeatureOptions = {}): ClipFeatures {
   const names = clipFeatureNames(opts);
   const values = new Float32Array(names.length);
   const scratch = new Float64Array(ff.frames);
@@ -470,6 +477,7 @@ export class SpectralContrast {
       const count = last - first + 1;
       const alpha = Math.max(1, Math.round(quantile * count));
       const end = k < nBands ? last : last + 1; // exclusive
+      if (end - first < alpha) throw new RangeError(`spectral contrast: band ${k} (${lo}–${hi} Hz) has fewer than ${alpha} bins`);
       this.bands.push({ start: first, end, alpha });
     }
     const maxAlpha = Math.max(...this.bands.map((x) => x.alpha));
@@ -489,41 +497,44 @@ export class SpectralContrast {
     const high = this.high;
     for (let b = 0; b < this.bands.length; b++) {
       const { start, end, alpha } = this.bands[b];
-      let filled = 0;
-      for (let i = offset + start; i < offset + end; i++) {
+      // Fill both buffers with the first alpha bins (low ascending, high descending)…
+      for (let filled = 0; filled < alpha; filled++) {
+        const v = magnitude[offset + start + filled];
+        let j = filled;
+        while (j > 0 && low[j - 1] > v) {
+          low[j] = low[j - 1];
+          j--;
+        }
+        low[j] = v;
+        j = filled;
+        while (j > 0 && high[j - 1] < v) {
+          high[j] = high[j - 1];
+          j--;
+        }
+        high[j] = v;
+      }
+      // …then most bins only meet the two thresholds (kept in locals).
+      let lowTop = low[alpha - 1];
+      let highTop = high[alpha - 1];
+      for (let i = offset + start + alpha; i < offset + end; i++) {
         const v = magnitude[i];
-        if (filled < alpha) {
-          // low ascending, high descending
-          let j = filled;
-          while (j > 0 && low[j - 1] > v) {
-            low[j] = low[j - 1];
-            j--;
-          }
-          low[j] = v;
-          j = filled;
-          while (j > 0 && high[j - 1] < v) {
-            high[j] = high[j - 1];
-            j--;
-          }
-          high[j] = v;
-          filled++;
-          continue;
-        }
-        if (v < low[alpha - 1]) {
+        if (v < lowTop) {
           let j = alpha - 1;
           while (j > 0 && low[j - 1] > v) {
             low[j] = low[j - 1];
             j--;
           }
           low[j] = v;
+          lowTop = low[alpha - 1];
         }
-        if (v > high[alpha - 1]) {
+        if (v > highTop) {
           let j = alpha - 1;
           while (j > 0 && high[j - 1] < v) {
             high[j] = high[j - 1];
             j--;
           }
           high[j] = v;
+          highTop = high[alpha - 1];
         }
       }
       let lo = 0;
