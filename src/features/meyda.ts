@@ -376,38 +376,46 @@ function rolloffFlatnessFrames(spectra: AmpFrames, plan: MeydaFramePlan, nFrames
 
 /**
  * zcr (crossings per sample), rms and energy of the raw centred frames, as meyda's zcr / rms / energy
- * on each frame: crossings through a prefix count, Σx² through sums over blocks of gcd(N, hop) samples.
+ * on each frame, from one pass over blocks of gcd(N, hop) samples: each block's Σx², its crossings
+ * inside, and the crossing at its left edge; a frame sums its blocks (and the edges between them).
  */
 function signalFrames(pcm: Float32Array, N: number, hop: number, nFrames: number, zcr: Float32Array, rms: Float32Array, energy: Float32Array): void {
   const length = (nFrames - 1) * hop + N;
   const x = new Float32Array(length); // the centred (zero-padded) signal
   x.set(pcm.subarray(0, length - N / 2), N / 2);
-  const crossings = new Int32Array(length); // crossings[i]: sign changes between samples j−1, j for j ≤ i
-  let count = 0;
-  for (let i = 1; i < length; i++) {
-    const a = x[i - 1];
-    const b = x[i];
-    // meyda's (a ≥ 0 && b < 0) || (a < 0 && b ≥ 0), without branches (signs of audio are unpredictable)
-    count += (+(a >= 0) & +(b < 0)) | (+(a < 0) & +(b >= 0));
-    crossings[i] = count;
-  }
   let block = N; // gcd(N, hop): every frame is a whole number of blocks
   for (let r = hop; r !== 0; ) {
     const next = block % r;
     block = r;
     r = next;
   }
-  const blockSums = new Float64Array(length / block);
-  for (let b = 0; b < blockSums.length; b++) {
-    let acc = 0;
-    for (let i = b * block; i < (b + 1) * block; i++) acc += x[i] * x[i];
-    blockSums[b] = acc;
+  const nBlocks = length / block;
+  const squares = new Float64Array(nBlocks);
+  const inside = new Int32Array(nBlocks);
+  const leftEdge = new Int32Array(nBlocks); // crossing between the block's first sample and the one before
+  for (let b = 0; b < nBlocks; b++) {
+    const from = b * block;
+    let acc = x[from] * x[from];
+    let count = 0;
+    for (let i = from + 1; i < from + block; i++) {
+      const p = x[i - 1];
+      const v = x[i];
+      acc += v * v;
+      // meyda's (p ≥ 0 && v < 0) || (p < 0 && v ≥ 0), without branches (signs of audio are unpredictable)
+      count += (+(p >= 0) & +(v < 0)) | (+(p < 0) & +(v >= 0));
+    }
+    squares[b] = acc;
+    inside[b] = count;
+    if (b > 0) leftEdge[b] = (+(x[from - 1] >= 0) & +(x[from] < 0)) | (+(x[from - 1] < 0) & +(x[from] >= 0));
   }
+  const perFrame = N / block;
   for (let t = 0; t < nFrames; t++) {
-    const s = t * hop;
-    zcr[t] = (crossings[s + N - 1] - crossings[s]) / N;
+    const first = (t * hop) / block;
     let e = 0;
-    for (let b = s / block; b < (s + N) / block; b++) e += blockSums[b];
+    let crossings = inside[first];
+    for (let b = first; b < first + perFrame; b++) e += squares[b];
+    for (let b = first + 1; b < first + perFrame; b++) crossings += inside[b] + leftEdge[b];
+    zcr[t] = crossings / N;
     energy[t] = e;
     rms[t] = Math.sqrt(e / N);
   }
