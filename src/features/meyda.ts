@@ -1,16 +1,16 @@
-// Hand-crafted clip features in the spirit of FMA's features.py, computed per frame with meyda's feature
-// extractors and summarised per clip with the 7 FMA statistics (stats.ts) → names `feature/stat/NN`.
+// Hand-crafted clip features in the spirit of FMA's features.py: meyda's feature definitions computed
+// over all frames of a clip at once, summarised with the 7 FMA statistics (stats.ts) → `feature/stat/NN`.
 //
 // Framing matches our spectrograms and librosa: frame 2048, hop 512, centred (the signal is zero-padded
 // by frame/2 on both sides), so a 30 s clip at 22,050 Hz has 1 + ⌊661,500 / 512⌋ = 1,292 frames.
 //
-// Speed: meyda's own `Meyda.extract` windows into a plain JS array and runs fftjs (one object per
-// butterfly), ≈ 170 ms of a 30 s clip's time before any feature; with our feature list ≈ 720 ms per clip.
-// So we window and FFT ourselves (RealFFT, no allocation per frame) and call meyda's extractor
-// functions (`Meyda.featureExtractors.*`) on the amplitude spectrum, with meyda's own filter banks and
-// Hann window. Two meyda extractors allocate per filter per frame (melBands ≈ 370 ms, chroma ≈ 150 ms
-// per clip): FastMeydaBanks recomputes them on the same banks (tests check equality). Result: ≈ 160 ms
-// of CPU per 30 s clip on this machine (was ≈ 720 ms with Meyda.extract).
+// Speed: calling `Meyda.featureExtractors.*` once per frame (after our own FFT) cost ≈ 160–336 ms per
+// 30 s clip (≈ 720 ms with Meyda.extract). Now one WebAssembly call per clip (fft.ts PairedAmpKernel:
+// meyda's Hann window, the paired SIMD FFT, magnitude, and in float64 the mel / chroma bank sums and
+// meyda's Σk^i·a moment sums, over meyda's own banks built once per settings), then one typed-array
+// loop per feature. Each keeps meyda's operation order where it decides the result (its sums, its
+// rolloff walk, its NaN cases), so the output is bit-identical to the per-frame path on the sample
+// clips (tests: against Meyda.featureExtractors frame by frame, and tests/helpers/meyda-reference.ts).
 //
 // Where meyda differs from librosa (each checked in node_modules/meyda/src, v5.6.3) and what we do:
 //  - Window: meyda's "hanning" is the symmetric Hann, 0.5 − 0.5·cos(2πi/(N−1)); librosa uses the
