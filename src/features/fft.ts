@@ -435,6 +435,164 @@ export class PairedMelKernel {
   }
 }
 
+/** Rows of weights over amplitude-spectrum bins for PairedAmpKernel: dense from `start`, optionally on a². */
+export interface AmpRow {
+  start: number;
+  weights: ArrayLike<number>;
+  /** Sum w·a² instead of w·a (a = the float32-rounded magnitude). */
+  squared: boolean;
+}
+
+/** PairedAmpKernel.run's output: views into the kernel's memory, valid until its next run. */
+export interface AmpFrames {
+  /** |X[k]| (float64) of bins 0…nFft/2, frame-major: magnitude[t·(nFft/2 + 1) + k]. */
+  magnitude: Float64Array;
+  /** Σ w·a (or w·a²) of each row, frame-major: rows[t·nRows + r]. */
+  rows: Float64Array;
+}
+
+/**
+ * Magnitude spectra of a whole clip plus linear functionals of them in WebAssembly, one call per clip
+ * (ampFrames): framing + window + paired FFT as PairedMelKernel, then √|X|², rounded to float32 for the
+ * rows (meyda's Float32Array amplitude spectrum), each row summed in float64 in bin order.
+ */
+export class PairedAmpKernel {
+  private readonly exp: { ampFrames: (...a: number[]) => void; memory: WebAssembly.Memory };
+  private readonly fixedEnd: number;
+  private readonly at: Record<"tw" | "split" | "re" | "im" | "out" | "win" | "bitrev" | "rowInfo" | "rowW", number>;
+  readonly nRows: number;
+
+  private constructor(readonly nFft: number, exp: PairedAmpKernel["exp"], window: Float64Array, rows: AmpRow[]) {
+    this.exp = exp;
+    this.nRows = rows.length;
+    const half = nFft >> 1;
+    const ref = new RealFFT(nFft) as unknown as { passTwiddles: Float64Array; bitrev: Uint32Array };
+    const tw = ref.passTwiddles.slice();
+    if (half >= 4) tw.set([1, 0, 1, 0], 0);
+    const nWeights = rows.reduce((n, r) => n + r.weights.length, 0);
+    const quads = quadStarts(rows);
+    let p = 0;
+    const take = (bytes: number) => {
+      const a = p;
+      p += Math.ceil(bytes / 16) * 16;
+      return a;
+    };
+    const at = {
+      tw: take(tw.byteLength), split: take(16 * (half + 1)), re: take(16 * half), im: take(16 * half),
+      out: take(16 * (half + 1)), win: take(8 * nFft), bitrev: take(4 * half), rowInfo: take(16 * rows.length), rowW: take(8 * nWeights),
+    };
+    this.at = at;
+    this.fixedEnd = p;
+    const mem = exp.memory;
+    if (mem.buffer.byteLength < p) mem.grow(Math.ceil((p - mem.buffer.byteLength) / 65536));
+    const buf = mem.buffer;
+    new Float64Array(buf, at.tw, tw.length).set(tw);
+    const split = new Float64Array(buf, at.split, 2 * (half + 1));
+    for (let k = 0; k <= half; k++) {
+      split[2 * k] = Math.cos((2 * Math.PI * k) / nFft);
+      split[2 * k + 1] = Math.sin((2 * Math.PI * k) / nFft);
+    }
+    new Float64Array(buf, at.win, nFft).set(window);
+    new Int32Array(buf, at.bitrev, half).set(ref.bitrev);
+    const info = new Int32Array(buf, at.rowInfo, 4 * rows.length);
+    const weights = new Float64Array(buf, at.rowW, nWeights);
+    let offset = 0;
+    rows.forEach((row, r) => {
+      if (row.start < 0 || row.start + row.weights.length > half + 1) throw new RangeError(`PairedAmpKernel: row ${r} exceeds the spectrum`);
+      info.set([16 * row.start, row.weights.length, 8 * offset, quads.has(r) ? 2 : row.squared ? 1 : 0], 4 * r);
+      if (quads.has(r)) {
+        // rows r … r+3 interleaved per bin (the kernel skips their own rowInfo entries)
+        for (let j = 0; j < row.weights.length; j++) for (let i = 0; i < 4; i++) weights[offset + 4 * j + i] = rows[r + i].weights[j];
+      } else if (!(quads.has(r - 1) || quads.has(r - 2) || quads.has(r - 3))) {
+        weights.set(row.weights, offset);
+      }
+      offset += row.weights.length;
+    });
+  }
+
+  /** A kernel for this FFT size, window (length nFft) and rows; null without WebAssembly SIMD. */
+  static create(nFft: number, window: Float64Array, rows: AmpRow[]): PairedAmpKernel | null {
+    if (!isPowerOfTwo(nFft) || nFft < 8) return null;
+    const mod = pairedModule();
+    if (!mod) return null;
+    const instance = new WebAssembly.Instance(mod, {});
+    return new PairedAmpKernel(nFft, instance.exports as unknown as PairedAmpKernel["exp"], window, rows);
+  }
+
+  /** Frames as PairedMelKernel.run: frame t starts at sample t·hop − pad, zeros outside the signal. */
+  run(pcm: Float32Array, hop: number, nFrames: number, pad: number): AmpFrames {
+    const { at, nFft, nRows } = this;
+    const nBins = (nFft >> 1) + 1;
+    const framesEven = nFrames + (nFrames & 1);
+    const padded = (framesEven - 1) * hop + nFft;
+    const pcmAt = this.fixedEnd;
+    const rowsAt = pcmAt + Math.ceil((4 * padded) / 16) * 16;
+    const magAt = rowsAt + 8 * nRows * framesEven;
+    const needed = magAt + 8 * nBins * framesEven;
+    const mem = this.exp.memory;
+    if (mem.buffer.byteLength < needed) mem.grow(Math.ceil((needed - mem.buffer.byteLength) / 65536));
+    const x = new Float32Array(mem.buffer, pcmAt, padded);
+    x.fill(0);
+    const n = Math.min(pcm.length, padded - pad);
+    x.set(n === pcm.length ? pcm : pcm.subarray(0, n), pad);
+    this.exp.ampFrames(
+      pcmAt, hop, nFrames, at.re, at.im, nFft >> 1, at.tw, at.split, at.out, at.win, at.bitrev, at.rowInfo, nRows, at.rowW, rowsAt, magAt,
+    );
+    return {
+      magnitude: new Float64Array(mem.buffer, magAt, nBins * nFrames),
+      rows: new Float64Array(mem.buffer, rowsAt, nRows * nFrames),
+    };
+  }
+}
+
+/** First rows of runs of four plain (not squared) rows with the same start and length. */
+function quadStarts(rows: AmpRow[]): Set<number> {
+  const starts = new Set<number>();
+  for (let r = 0; r + 4 <= rows.length; ) {
+    const same = [1, 2, 3].every(
+      (i) => !rows[r].squared && !rows[r + i].squared && rows[r + i].start === rows[r].start && rows[r + i].weights.length === rows[r].weights.length,
+    );
+    if (same) {
+      starts.add(r);
+      r += 4;
+    } else r++;
+  }
+  return starts;
+}
+
+/** PairedAmpKernel.run without WebAssembly SIMD: RealFFT frame by frame, the same sums in the same order. */
+export function ampFramesJs(
+  nFft: number, window: Float64Array, rows: AmpRow[], pcm: Float32Array, hop: number, nFrames: number, pad: number,
+): AmpFrames {
+  const nBins = (nFft >> 1) + 1;
+  const fft = new RealFFT(nFft);
+  const frame = new Float64Array(nFft);
+  const re = new Float64Array(nBins);
+  const im = new Float64Array(nBins);
+  const amp = new Float32Array(nBins);
+  const magnitude = new Float64Array(nBins * nFrames);
+  const sums = new Float64Array(rows.length * nFrames);
+  for (let t = 0; t < nFrames; t++) {
+    for (let i = 0; i < nFft; i++) {
+      const s = t * hop - pad + i;
+      frame[i] = s >= 0 && s < pcm.length ? pcm[s] * window[i] : 0;
+    }
+    fft.forward(frame, re, im);
+    for (let k = 0; k < nBins; k++) {
+      magnitude[t * nBins + k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
+      amp[k] = magnitude[t * nBins + k];
+    }
+    rows.forEach((row, r) => {
+      const w = row.weights;
+      let acc = 0;
+      if (row.squared) for (let j = 0; j < w.length; j++) acc += w[j] * amp[row.start + j] * amp[row.start + j];
+      else for (let j = 0; j < w.length; j++) acc += w[j] * amp[row.start + j];
+      sums[t * rows.length + r] = acc;
+    });
+  }
+  return { magnitude, rows: sums };
+}
+
 let pairedModuleCache: WebAssembly.Module | null | undefined;
 
 function pairedModule(): WebAssembly.Module | null {
@@ -576,13 +734,15 @@ function buildPairedFftModule(): Uint8Array {
   const locals = [2, ...uleb(nI32), I32, ...uleb(nV128), V128];
   const body = [...locals, ...code];
   const melBody = buildMelFramesBody();
+  const ampBody = buildAmpFramesBody();
+  const fnType = (nParams: number) => [0x60, nParams, ...new Array(nParams).fill(I32), 0];
   return new Uint8Array([
     ...wasmHeader,
-    ...section(1, [2, 0x60, 6, ...new Array(6).fill(I32), 0, 0x60, 15, ...new Array(15).fill(I32), 0]),
-    ...section(3, [2, 0, 1]),
+    ...section(1, [3, ...fnType(6), ...fnType(15), ...fnType(16)]),
+    ...section(3, [3, 0, 1, 2]),
     ...section(5, [1, 0, 1]),
-    ...section(7, [3, ...str("memory"), 2, 0, ...str("fft2"), 0, 0, ...str("melFrames"), 0, 1]),
-    ...section(10, [2, ...uleb(body.length), ...body, ...uleb(melBody.length), ...melBody]),
+    ...section(7, [4, ...str("memory"), 2, 0, ...str("fft2"), 0, 0, ...str("melFrames"), 0, 1, ...str("ampFrames"), 0, 2]),
+    ...section(10, [3, ...uleb(body.length), ...body, ...uleb(melBody.length), ...melBody, ...uleb(ampBody.length), ...ampBody]),
   ]);
 }
 
@@ -661,5 +821,115 @@ function buildMelFramesBody(): number[] {
     END,
   ];
   const locals = [3, ...uleb(12), I32, 1, V128, 2, F64];
+  return [...locals, ...code];
+}
+
+/**
+ * ampFrames(pcm, hop, nFrames, re, im, half, tw, split, out, win, bitrev, rowInfo, nRows, rowW, rowOut, magOut):
+ * for frame pairs (t, t+1), framed and windowed as melFrames, then fft2; the magnitude √|X|² of bins
+ * 0…half goes to magOut[t·(half+1) + k] (f64), and OUT is overwritten with the magnitude rounded to
+ * float32 (meyda's Float32Array amplitude spectrum). Then each row r (rowInfo: [16·start, length, byte
+ * offset into rowW (f64 weights), squared]) sums w·a (or (w·a)·a when squared) over its bins in bin
+ * order into rowOut[t·nRows + r] (f64). Both outputs hold a row for the phantom frame after an odd last.
+ */
+function buildAmpFramesBody(): number[] {
+  const [PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, WIN, BITREV, ROWINFO, NROWS, ROWW, ROWOUT, MAGOUT] = Array.from({ length: 16 }, (_, i) => i);
+  const [T, SA, SB, I, JADDR, R, INFO, P, WP, LEN, Q, DST, K, MSTRIDE, RSTRIDE] = Array.from({ length: 15 }, (_, i) => 16 + i);
+  const [ACC, MAG, ACC1, ACC2, ACC3] = [31, 32, 33, 34, 35]; // v128 locals
+  const [WA, WB] = [36, 37]; // f64 locals
+  const g = get;
+  const f32Load = (off: number) => [0x2a, 2, ...uleb(off)];
+  const PROMOTE = 0xbb, F64_MUL = 0xa2, CALL = 0x10, ELSE = 0x05, MUL = 0x6c;
+  const replaceLane1 = [0xfd, ...uleb(0x22), 1];
+  const extractLane = (l: number) => [0xfd, ...uleb(0x21), l];
+  const F64X2_SQRT = [0xfd, ...uleb(0xef)];
+  const DEMOTE_ZERO = [0xfd, ...uleb(0x5e)]; // f32x4.demote_f64x2_zero
+  const PROMOTE_LOW = [0xfd, ...uleb(0x5f)]; // f64x2.promote_low_f32x4
+  const v128ZeroBytes = [0xfd, 0x0c, ...new Array(16).fill(0)];
+  const f64StoreAt = (addr: number[], value: number[]) => [...addr, ...value, 0x39, 3, 0];
+  const pairTimesW = (off: number, w: number) => [
+    ...g(SA), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...F64X2_SPLAT,
+    ...g(SB), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...replaceLane1,
+  ];
+  const loopWhile = (stop: number[], body: number[]) => [...BLOCK, ...LOOP, ...stop, ...brIf(1), ...body, ...br(0), END, END];
+  const incr = (l: number, by: number) => [...g(l), ...i32c(by), ADD, ...set(l)];
+  // ACC += w·a (or (w·a)·a) over LEN bins from P (v128 pairs) with weights from WP (f64).
+  const rowLoop = (squared: boolean) => [
+    ...i32c(0), ...set(Q),
+    ...loopWhile([...g(Q), ...g(LEN), GE_S], [
+      ...g(ACC), ...g(WP), ...f64Load(0), ...F64X2_SPLAT, ...g(P), ...v128Load, ...F64X2_MUL,
+      ...(squared ? [...g(P), ...v128Load, ...F64X2_MUL] : []), ...F64X2_ADD, ...set(ACC),
+      ...incr(P, 16), ...incr(WP, 8), ...incr(Q, 1),
+    ]),
+  ];
+  // Four rows sharing start/length (weights interleaved per bin): four independent sums per loaded bin.
+  const quadAccs = [ACC, ACC1, ACC2, ACC3];
+  const quadLoop = [
+    ...quadAccs.flatMap((a) => [...v128ZeroBytes, ...set(a)]),
+    ...i32c(0), ...set(Q),
+    ...loopWhile([...g(Q), ...g(LEN), GE_S], [
+      ...g(P), ...v128Load, ...set(MAG),
+      ...quadAccs.flatMap((a, i) => [...g(a), ...g(WP), ...f64Load(8 * i), ...F64X2_SPLAT, ...g(MAG), ...F64X2_MUL, ...F64X2_ADD, ...set(a)]),
+      ...incr(P, 16), ...incr(WP, 32), ...incr(Q, 1),
+    ]),
+  ];
+  const storeRow = (acc: number, i: number) => [
+    ...g(ROWOUT), ...g(T), ...g(NROWS), MUL, ...g(R), ADD, ...i32c(i), ADD, ...i32c(3), SHL, ADD, ...set(DST),
+    ...f64StoreAt(g(DST), [...g(acc), ...extractLane(0)]),
+    ...f64StoreAt([...g(DST), ...g(RSTRIDE), ADD], [...g(acc), ...extractLane(1)]),
+  ];
+  const pack = loopWhile([...g(I), ...g(HALF), GE_S], [
+    ...g(WIN), ...g(I), ...i32c(4), SHL, ADD, ...set(P),
+    ...g(P), ...f64Load(0), ...set(WA), ...g(P), ...f64Load(8), ...set(WB),
+    ...g(BITREV), ...g(I), ...i32c(2), SHL, ADD, ...i32Load(0), ...i32c(4), SHL, ...set(JADDR),
+    ...g(RE), ...g(JADDR), ADD, ...pairTimesW(0, WA), ...v128Store,
+    ...g(IM), ...g(JADDR), ADD, ...pairTimesW(4, WB), ...v128Store,
+    ...incr(I, 1),
+  ]);
+  const magnitude = [
+    ...g(MAGOUT), ...g(T), ...g(MSTRIDE), MUL, ADD, ...set(DST),
+    ...g(OUT), ...set(P), ...i32c(0), ...set(K),
+    ...loopWhile([...g(K), ...g(HALF), GT_S], [
+      ...g(P), ...v128Load, ...F64X2_SQRT, ...set(MAG),
+      ...f64StoreAt(g(DST), [...g(MAG), ...extractLane(0)]),
+      ...f64StoreAt([...g(DST), ...g(MSTRIDE), ADD], [...g(MAG), ...extractLane(1)]),
+      ...g(P), ...g(MAG), ...DEMOTE_ZERO, ...PROMOTE_LOW, ...v128Store,
+      ...incr(P, 16), ...incr(DST, 8), ...incr(K, 1),
+    ]),
+  ];
+  const rows = [
+    ...i32c(0), ...set(R),
+    ...loopWhile([...g(R), ...g(NROWS), GE_S], [
+      ...g(ROWINFO), ...g(R), ...i32c(4), SHL, ADD, ...set(INFO),
+      ...g(OUT), ...g(INFO), ...i32Load(0), ADD, ...set(P),
+      ...g(INFO), ...i32Load(4), ...set(LEN),
+      ...g(ROWW), ...g(INFO), ...i32Load(8), ADD, ...set(WP),
+      // kind (rowInfo[3]): 0 = w·a, 1 = (w·a)·a, 2 = four w·a rows at once
+      ...g(INFO), ...i32Load(12), ...i32c(2), 0x46 /* i32.eq */, ...IF,
+      ...quadLoop, ...quadAccs.flatMap((a, i) => storeRow(a, i)), ...incr(R, 4),
+      ELSE,
+      ...v128ZeroBytes, ...set(ACC),
+      ...g(INFO), ...i32Load(12), ...IF, ...rowLoop(true), ELSE, ...rowLoop(false), END,
+      ...storeRow(ACC, 0), ...incr(R, 1),
+      END,
+    ]),
+  ];
+  const code: number[] = [
+    ...g(HALF), ...i32c(1), ADD, ...i32c(3), SHL, ...set(MSTRIDE), // bytes per magnitude frame
+    ...g(NROWS), ...i32c(3), SHL, ...set(RSTRIDE), // bytes per row-output frame
+    ...i32c(0), ...set(T),
+    ...loopWhile([...g(T), ...g(NFRAMES), GE_S], [
+      ...g(PCM), ...g(T), ...g(HOP), MUL, ...i32c(2), SHL, ADD, ...set(SA),
+      ...g(SA), ...g(HOP), ...i32c(2), SHL, ADD, ...set(SB),
+      ...i32c(0), ...set(I),
+      ...pack,
+      ...g(RE), ...g(IM), ...g(HALF), ...g(TW), ...g(SPLIT), ...g(OUT), CALL, 0,
+      ...magnitude,
+      ...rows,
+      ...incr(T, 2),
+    ]),
+    END,
+  ];
+  const locals = [3, ...uleb(15), I32, 5, V128, 2, 0x7c];
   return [...locals, ...code];
 }

@@ -1,16 +1,16 @@
-// Hand-crafted clip features in the spirit of FMA's features.py, computed per frame with meyda's feature
-// extractors and summarised per clip with the 7 FMA statistics (stats.ts) → names `feature/stat/NN`.
+// Hand-crafted clip features in the spirit of FMA's features.py: meyda's feature definitions computed
+// over all frames of a clip at once, summarised with the 7 FMA statistics (stats.ts) → `feature/stat/NN`.
 //
 // Framing matches our spectrograms and librosa: frame 2048, hop 512, centred (the signal is zero-padded
 // by frame/2 on both sides), so a 30 s clip at 22,050 Hz has 1 + ⌊661,500 / 512⌋ = 1,292 frames.
 //
-// Speed: meyda's own `Meyda.extract` windows into a plain JS array and runs fftjs (one object per
-// butterfly), ≈ 170 ms of a 30 s clip's time before any feature; with our feature list ≈ 720 ms per clip.
-// So we window and FFT ourselves (RealFFT, no allocation per frame) and call meyda's extractor
-// functions (`Meyda.featureExtractors.*`) on the amplitude spectrum, with meyda's own filter banks and
-// Hann window. Two meyda extractors allocate per filter per frame (melBands ≈ 370 ms, chroma ≈ 150 ms
-// per clip): FastMeydaBanks recomputes them on the same banks (tests check equality). Result: ≈ 160 ms
-// of CPU per 30 s clip on this machine (was ≈ 720 ms with Meyda.extract).
+// Speed: calling `Meyda.featureExtractors.*` once per frame (after our own FFT) cost ≈ 160–336 ms per
+// 30 s clip (≈ 720 ms with Meyda.extract). Now one WebAssembly call per clip (fft.ts PairedAmpKernel:
+// meyda's Hann window, the paired SIMD FFT, magnitude, and in float64 the mel / chroma bank sums and
+// meyda's Σk^i·a moment sums, over meyda's own banks built once per settings), then one typed-array
+// loop per feature. Each keeps meyda's operation order where it decides the result (its sums, its
+// rolloff walk, its NaN cases), so the output is bit-identical to the per-frame path on the sample
+// clips (tests: against Meyda.featureExtractors frame by frame, and tests/helpers/meyda-reference.ts).
 //
 // Where meyda differs from librosa (each checked in node_modules/meyda/src, v5.6.3) and what we do:
 //  - Window: meyda's "hanning" is the symmetric Hann, 0.5 − 0.5·cos(2πi/(N−1)); librosa uses the
@@ -46,7 +46,7 @@
 //    the whole clip) — as librosa, except the window (symmetric Hann here).
 //  - FMA's chroma_cqt, chroma_cens and tonnetz have no meyda counterpart and are absent.
 import * as meydaModule from "meyda";
-import { RealFFT } from "./fft";
+import { PairedAmpKernel, ampFramesJs, type AmpFrames, type AmpRow } from "./fft";
 import { STATISTICS, featureColumnName, summaryStatistics } from "./stats";
 
 /** The parts of meyda's default export we use (its .d.ts does not declare the filter banks). */
@@ -201,55 +201,21 @@ export function frameFeatures(pcm: Float32Array, sampleRate: number, opts: ClipF
   if (o.contrastFmin * 2 ** (o.contrastBands - 1) >= sampleRate / 2) {
     throw new RangeError(`spectral contrast: band edges exceed Nyquist (fmin ${o.contrastFmin}, ${o.contrastBands} bands, sr ${sampleRate})`);
   }
-  const half = N / 2;
   const hop = o.hopLength;
   const nFrames = 1 + Math.floor(pcm.length / hop);
-  const padded = new Float32Array(pcm.length + N);
-  padded.set(pcm, half);
-
-  const { window, melFilterBank, chromaFilterBank } = meydaBanks(sampleRate, N, o.melBands, o.chromaBands);
-  const ex = Meyda.featureExtractors;
-  const fft = new RealFFT(N);
-  const windowed = new Float64Array(N);
-  const re = new Float64Array(half + 1);
-  const im = new Float64Array(half + 1);
-  const amp = new Float32Array(half); // meyda's convention: N/2 bins
-  const magnitude = new Float64Array(half + 1); // librosa's: N/2 + 1 bins (contrast)
-
+  const plan = meydaFramePlan(sampleRate, N, o.melBands, o.chromaBands, o.nMfcc);
   const layout = frameFeatureLayout(o);
   const data: Record<string, Float32Array> = {};
   for (const [name, dims] of layout) data[name] = new Float32Array(dims * nFrames);
-  const contrast = new SpectralContrast(sampleRate, N, o.contrastFmin, o.contrastBands, o.contrastQuantile);
-  const peakDb = new Float64Array((o.contrastBands + 1) * nFrames);
-  const valleyDb = new Float64Array((o.contrastBands + 1) * nFrames);
 
-  const hzPerBin = sampleRate / N;
-  const rolloffBinFix = (half - 1) / half;
-  const fast = new FastMeydaBanks(melFilterBank, chromaFilterBank, N, o.nMfcc);
-  const finite = (x: number): number => (Number.isFinite(x) ? x : 0);
-
-  for (let t = 0; t < nFrames; t++) {
-    const frame = padded.subarray(t * hop, t * hop + N);
-    for (let i = 0; i < N; i++) windowed[i] = frame[i] * window[i];
-    fft.forward(windowed, re, im);
-    for (let k = 0; k <= half; k++) magnitude[k] = Math.sqrt(re[k] * re[k] + im[k] * im[k]);
-    for (let k = 0; k < half; k++) amp[k] = magnitude[k];
-
-    // MFCC and chroma: meyda's definitions on meyda's filter banks, computed by FastMeydaBanks
-    // (meyda's own extractors allocate per filter per frame: ≈ 370 + 150 ms per clip); the unit tests
-    // check they equal Meyda.featureExtractors.mfcc / chroma.
-    fast.mfccInto(amp, data.mfcc, t, nFrames);
-    fast.chromaInto(amp, data.chroma, t, nFrames);
-    data.spectral_centroid[t] = finite(ex.spectralCentroid({ ampSpectrum: amp }) as number) * hzPerBin;
-    data.spectral_bandwidth[t] = finite(ex.spectralSpread({ ampSpectrum: amp }) as number) * hzPerBin;
-    data.spectral_rolloff[t] = finite(ex.spectralRolloff({ ampSpectrum: amp, sampleRate }) as number) * rolloffBinFix;
-    data.spectral_flatness[t] = finite(ex.spectralFlatness({ ampSpectrum: amp }) as number);
-    data.zcr[t] = (ex.zcr({ signal: frame }) as number) / N;
-    data.rms[t] = ex.rms({ signal: frame }) as number;
-    data.energy[t] = ex.energy({ signal: frame }) as number;
-    contrast.peakValleyDb(magnitude, peakDb, valleyDb, t, nFrames);
-  }
-  contrast.finish(peakDb, valleyDb, data.spectral_contrast);
+  // One pass over the clip: magnitude spectra + the bank/moment row sums (WebAssembly when available).
+  const spectra = plan.kernel ? plan.kernel.run(pcm, hop, nFrames, N / 2) : ampFramesJs(N, plan.window, plan.rows, pcm, hop, nFrames, N / 2);
+  mfccFrames(spectra.rows, plan, nFrames, data.mfcc);
+  chromaFrames(spectra.rows, plan, nFrames, data.chroma);
+  momentFrames(spectra.rows, plan, nFrames, sampleRate / N, data.spectral_centroid, data.spectral_bandwidth);
+  rolloffFlatnessFrames(spectra, plan, nFrames, sampleRate, data.spectral_rolloff, data.spectral_flatness);
+  signalFrames(pcm, N, hop, nFrames, data.zcr, data.rms, data.energy);
+  contrastFrames(spectra.magnitude, N, sampleRate, o, nFrames, data.spectral_contrast);
 
   return {
     frames: nFrames,
@@ -259,9 +225,218 @@ export function frameFeatures(pcm: Float32Array, sampleRate: number, opts: ClipF
   };
 }
 
+/** What frameFeatures needs per (sample rate, frame length, bands, nMfcc): built once, then cached. */
+interface MeydaFramePlan {
+  window: Float64Array;
+  /** Rows over the amplitude spectrum a (N/2 bins): mel (on a²), chroma, then Σa, Σk·a, Σk²·a. */
+  rows: AmpRow[];
+  kernel: PairedAmpKernel | null;
+  nMel: number;
+  nChroma: number;
+  nMfcc: number;
+  /** nMfcc × nMel: orthonormal DCT-II with the ×10/ln 10 of 10·log10 folded in. */
+  dct: Float64Array;
+}
+
+const planCache = new Map<string, MeydaFramePlan>();
+
+function meydaFramePlan(sampleRate: number, N: number, melBands: number, chromaBands: number, nMfcc: number): MeydaFramePlan {
+  const key = `${sampleRate}/${N}/${melBands}/${chromaBands}/${nMfcc}`;
+  const hit = planCache.get(key);
+  if (hit) return hit;
+  const banks = meydaBanks(sampleRate, N, melBands, chromaBands);
+  const half = N / 2;
+  const rows: AmpRow[] = [];
+  for (const row of banks.melFilterBank) rows.push({ ...nonZeroSpan(row, half), squared: true });
+  // Chroma rows are dense (Gaussians over all bins): summed over every bin in bin order, as meyda's reduce.
+  for (const row of banks.chromaFilterBank) rows.push({ start: 0, weights: Float64Array.from(row.slice(0, half)), squared: false });
+  // meyda's mu(i) sums: Σ k^i·a for i = 0, 1, 2 (Math.pow as meyda, exact for these integers).
+  for (const power of [0, 1, 2]) rows.push({ start: 0, weights: Float64Array.from({ length: half }, (_, k) => Math.pow(k, power)), squared: false });
+  rows.push({ start: 0, weights: new Float64Array(half), squared: false }); // pads the moments to a group of 4 (the kernel's fast path)
+  const nMel = banks.melFilterBank.length;
+  const plan: MeydaFramePlan = {
+    window: banks.window,
+    rows,
+    kernel: PairedAmpKernel.create(N, banks.window, rows),
+    nMel,
+    nChroma: banks.chromaFilterBank.length,
+    nMfcc,
+    dct: mfccDctTable(nMfcc, nMel),
+  };
+  planCache.set(key, plan);
+  return plan;
+}
+
+/** The span of a filter-bank row's non-zero weights among the first `bins` (zeros add nothing to a sum). */
+function nonZeroSpan(row: number[], bins: number): { start: number; weights: Float64Array } {
+  let first = -1;
+  let last = -1;
+  for (let j = 0; j < bins; j++) {
+    if (row[j] !== 0) {
+      if (first < 0) first = j;
+      last = j;
+    }
+  }
+  return first < 0 ? { start: 0, weights: new Float64Array(0) } : { start: first, weights: Float64Array.from(row.slice(first, last + 1)) };
+}
+
+function mfccDctTable(nMfcc: number, K: number): Float64Array {
+  const toDb = 10 / Math.LN10;
+  const table = new Float64Array(nMfcc * K);
+  for (let d = 0; d < nMfcc; d++) {
+    const norm = d === 0 ? Math.sqrt(1 / K) : Math.sqrt(2 / K);
+    for (let k = 0; k < K; k++) table[d * K + k] = toDb * norm * Math.cos((Math.PI / K) * (k + 0.5) * d);
+  }
+  return table;
+}
+
+/** mfcc[d] = DCT of ln(melPower + 1) (meyda's log), with our dB and orthonormal scaling in the table. */
+function mfccFrames(rows: Float64Array, plan: MeydaFramePlan, nFrames: number, out: Float32Array): void {
+  const { nMel: K, nMfcc, dct } = plan;
+  const nRows = plan.rows.length;
+  const logMel = new Float64Array(K);
+  for (let t = 0; t < nFrames; t++) {
+    const base = t * nRows;
+    for (let i = 0; i < K; i++) logMel[i] = Math.log(rows[base + i] + 1);
+    for (let d = 0; d < nMfcc; d++) {
+      let acc = 0;
+      for (let k = 0; k < K; k++) acc += dct[d * K + k] * logMel[k];
+      out[d * nFrames + t] = acc;
+    }
+  }
+}
+
+/** meyda's chroma: bank sums divided by the frame's largest (left as they are when that is 0). */
+function chromaFrames(rows: Float64Array, plan: MeydaFramePlan, nFrames: number, out: Float32Array): void {
+  const nRows = plan.rows.length;
+  const C = plan.nChroma;
+  for (let t = 0; t < nFrames; t++) {
+    const base = t * nRows + plan.nMel;
+    let max = 0;
+    for (let c = 0; c < C; c++) if (rows[base + c] > max) max = rows[base + c];
+    for (let c = 0; c < C; c++) out[c * nFrames + t] = max ? rows[base + c] / max : rows[base + c];
+  }
+}
+
+const finite = (x: number): number => (Number.isFinite(x) ? x : 0);
+
+/** meyda's spectralCentroid = mu(1) and spectralSpread = √(mu(2) − mu(1)²), in bins → × hzPerBin. */
+function momentFrames(rows: Float64Array, plan: MeydaFramePlan, nFrames: number, hzPerBin: number, centroid: Float32Array, spread: Float32Array): void {
+  const nRows = plan.rows.length;
+  const m = plan.nMel + plan.nChroma;
+  for (let t = 0; t < nFrames; t++) {
+    const base = t * nRows + m;
+    const sum = rows[base];
+    const mu1 = rows[base + 1] / sum;
+    const mu2 = rows[base + 2] / sum;
+    centroid[t] = finite(mu1) * hzPerBin;
+    spread[t] = finite(Math.sqrt(mu2 - Math.pow(mu1, 2))) * hzPerBin;
+  }
+}
+
+/**
+ * meyda's spectralRolloff (99 %, from the top bin down, on the float32 amplitude) with our bin-width fix,
+ * and spectralFlatness = exp(mean ln a)·n / Σa (silence: NaN → 0). Σ ln a is taken as ln of a running
+ * product, flushed into the sum whenever it leaves [1e-200, 1e200] (one float32 factor cannot push it
+ * out of float64's range): a handful of logs per frame instead of N/2, ≈1e-13 relative error; a zero
+ * bin still gives ln 0 = −∞ → flatness 0 as in meyda.
+ */
+function rolloffFlatnessFrames(spectra: AmpFrames, plan: MeydaFramePlan, nFrames: number, sampleRate: number, rolloff: Float32Array, flatness: Float32Array): void {
+  const { magnitude, rows } = spectra;
+  const half = plan.window.length / 2;
+  const nRows = plan.rows.length;
+  const sumRow = plan.nMel + plan.nChroma;
+  const nyqBin = sampleRate / (2 * (half - 1));
+  const rolloffBinFix = (half - 1) / half;
+  const f = Math.fround;
+  for (let t = 0; t < nFrames; t++) {
+    const at = t * (half + 1);
+    const sum = rows[t * nRows + sumRow];
+    let ec = sum;
+    const threshold = 0.99 * ec;
+    let n = half - 1;
+    while (ec > threshold && n >= 0) {
+      ec -= f(magnitude[at + n]);
+      --n;
+    }
+    rolloff[t] = finite((n + 1) * nyqBin) * rolloffBinFix;
+    let logSum = 0;
+    let product = 1;
+    for (let k = at; k < at + half; k++) {
+      product *= f(magnitude[k]);
+      if (product < 1e-200 || product > 1e200) {
+        logSum += Math.log(product);
+        product = 1;
+      }
+    }
+    logSum += Math.log(product);
+    flatness[t] = finite((Math.exp(logSum / half) * half) / sum);
+  }
+}
+
+/**
+ * zcr (crossings per sample), rms and energy of the raw centred frames, as meyda's zcr / rms / energy
+ * on each frame, from one pass over blocks of gcd(N, hop) samples: each block's Σx², its crossings
+ * inside, and the crossing at its left edge; a frame sums its blocks (and the edges between them).
+ */
+function signalFrames(pcm: Float32Array, N: number, hop: number, nFrames: number, zcr: Float32Array, rms: Float32Array, energy: Float32Array): void {
+  const length = (nFrames - 1) * hop + N;
+  const x = new Float32Array(length); // the centred (zero-padded) signal
+  x.set(pcm.subarray(0, length - N / 2), N / 2);
+  let block = N; // gcd(N, hop): every frame is a whole number of blocks
+  for (let r = hop; r !== 0; ) {
+    const next = block % r;
+    block = r;
+    r = next;
+  }
+  const nBlocks = length / block;
+  const squares = new Float64Array(nBlocks);
+  const inside = new Int32Array(nBlocks);
+  const leftEdge = new Int32Array(nBlocks); // crossing between the block's first sample and the one before
+  for (let b = 0; b < nBlocks; b++) {
+    const from = b * block;
+    let acc = x[from] * x[from];
+    let count = 0;
+    for (let i = from + 1; i < from + block; i++) {
+      const p = x[i - 1];
+      const v = x[i];
+      acc += v * v;
+      // meyda's (p ≥ 0 && v < 0) || (p < 0 && v ≥ 0), without branches (signs of audio are unpredictable)
+      count += (+(p >= 0) & +(v < 0)) | (+(p < 0) & +(v >= 0));
+    }
+    squares[b] = acc;
+    inside[b] = count;
+    if (b > 0) leftEdge[b] = (+(x[from - 1] >= 0) & +(x[from] < 0)) | (+(x[from - 1] < 0) & +(x[from] >= 0));
+  }
+  const perFrame = N / block;
+  for (let t = 0; t < nFrames; t++) {
+    const first = (t * hop) / block;
+    let e = 0;
+    let crossings = inside[first];
+    for (let b = first; b < first + perFrame; b++) e += squares[b];
+    for (let b = first + 1; b < first + perFrame; b++) crossings += inside[b] + leftEdge[b];
+    zcr[t] = crossings / N;
+    energy[t] = e;
+    rms[t] = Math.sqrt(e / N);
+  }
+}
+
+/** librosa's spectral contrast of every frame's magnitude (N/2 + 1 bins). */
+function contrastFrames(magnitude: Float64Array, N: number, sampleRate: number, o: Required<ClipFeatureOptions>, nFrames: number, out: Float32Array): void {
+  const contrast = new SpectralContrast(sampleRate, N, o.contrastFmin, o.contrastBands, o.contrastQuantile);
+  const peakDb = new Float64Array((o.contrastBands + 1) * nFrames);
+  const valleyDb = new Float64Array((o.contrastBands + 1) * nFrames);
+  for (let t = 0; t < nFrames; t++) contrast.peakValleyDb(magnitude, t * (N / 2 + 1), peakDb, valleyDb, t, nFrames);
+  contrast.finish(peakDb, valleyDb, out);
+}
+
 /** Per-frame features summarised with the 7 FMA statistics → one row of features.csv. */
 export function clipFeatures(pcm: Float32Array, sampleRate: number, opts: ClipFeatureOptions = {}): ClipFeatures {
-  const ff = frameFeatures(pcm, sampleRate, opts);
+  return summariseFrameFeatures(frameFeatures(pcm, sampleRate, opts), opts);
+}
+
+/** The 7 FMA statistics of each frame-level feature (clipFeatures' second half). */
+export function summariseFrameFeatures(ff: FrameFeatures, opts: ClipFeatureOptions = {}): ClipFeatures {
   const names = clipFeatureNames(opts);
   const values = new Float32Array(names.length);
   const scratch = new Float64Array(ff.frames);
@@ -279,91 +454,6 @@ export function clipFeatures(pcm: Float32Array, sampleRate: number, opts: ClipFe
 
 function finiteOrZero(x: number): number {
   return Number.isFinite(x) ? x : 0;
-}
-
-/**
- * meyda's mel-band → MFCC and chroma computations with the same filter banks, on typed arrays without
- * per-frame allocation, and with our unit conversions (see header) folded in:
- *   mfcc[d] = orthonormal DCT-II of 10·log10(Σ_j mel[i][j]·amp[j]² + 1), j < N/2   (meyda: ln, DCT×2)
- *   chroma[c] = Σ_j chroma[c][j]·amp[j] / max_c(…)                                  (meyda's exactly)
- */
-export class FastMeydaBanks {
-  private readonly melStart: Int32Array;
-  private readonly melWeights: Float64Array[];
-  private readonly dctTable: Float64Array;
-  private readonly chromaWeights: Float64Array;
-  private readonly logMel: Float64Array;
-  private readonly chromaOut: Float64Array;
-  readonly nMel: number;
-  readonly nChroma: number;
-  constructor(melFilterBank: number[][], chromaFilterBank: number[][], frameLength: number, readonly nMfcc: number) {
-    const bins = frameLength / 2;
-    this.nMel = melFilterBank.length;
-    this.melStart = new Int32Array(this.nMel);
-    this.melWeights = [];
-    for (let i = 0; i < this.nMel; i++) {
-      const row = melFilterBank[i];
-      let first = -1;
-      let last = -1;
-      for (let j = 0; j < bins; j++) {
-        if (row[j] !== 0) {
-          if (first < 0) first = j;
-          last = j;
-        }
-      }
-      this.melStart[i] = Math.max(0, first);
-      this.melWeights.push(first < 0 ? new Float64Array(0) : Float64Array.from(row.slice(first, last + 1)));
-    }
-    const K = this.nMel;
-    const toDb = 10 / Math.LN10;
-    this.dctTable = new Float64Array(nMfcc * K);
-    for (let d = 0; d < nMfcc; d++) {
-      const norm = d === 0 ? Math.sqrt(1 / K) : Math.sqrt(2 / K);
-      for (let k = 0; k < K; k++) this.dctTable[d * K + k] = toDb * norm * Math.cos((Math.PI / K) * (k + 0.5) * d);
-    }
-    this.nChroma = chromaFilterBank.length;
-    this.chromaWeights = new Float64Array(this.nChroma * bins);
-    for (let c = 0; c < this.nChroma; c++) {
-      for (let j = 0; j < bins; j++) this.chromaWeights[c * bins + j] = chromaFilterBank[c][j];
-    }
-    this.logMel = new Float64Array(K);
-    this.chromaOut = new Float64Array(this.nChroma);
-  }
-
-  /** MFCCs of one amplitude spectrum (N/2 bins) into column t of a nMfcc × nFrames matrix. */
-  mfccInto(amp: ArrayLike<number>, out: Float32Array, t: number, nFrames: number): void {
-    const K = this.nMel;
-    for (let i = 0; i < K; i++) {
-      const w = this.melWeights[i];
-      const s = this.melStart[i];
-      let sum = 0;
-      for (let j = 0; j < w.length; j++) {
-        const a = amp[s + j];
-        sum += w[j] * a * a;
-      }
-      this.logMel[i] = Math.log(sum + 1);
-    }
-    for (let d = 0; d < this.nMfcc; d++) {
-      let acc = 0;
-      const base = d * K;
-      for (let k = 0; k < K; k++) acc += this.dctTable[base + k] * this.logMel[k];
-      out[d * nFrames + t] = acc;
-    }
-  }
-
-  /** Chroma of one amplitude spectrum into column t of a nChroma × nFrames matrix (all 0 if silent). */
-  chromaInto(amp: ArrayLike<number>, out: Float32Array, t: number, nFrames: number): void {
-    const bins = amp.length;
-    let max = 0;
-    for (let c = 0; c < this.nChroma; c++) {
-      let acc = 0;
-      const base = c * bins;
-      for (let j = 0; j < bins; j++) acc += this.chromaWeights[base + j] * amp[j];
-      this.chromaOut[c] = acc;
-      if (acc > max) max = acc;
-    }
-    for (let c = 0; c < this.nChroma; c++) out[c * nFrames + t] = max ? this.chromaOut[c] / max : this.chromaOut[c];
-  }
 }
 
 /** librosa.feature.spectral_contrast on one magnitude frame at a time (see header). */
@@ -395,6 +485,7 @@ export class SpectralContrast {
       const count = last - first + 1;
       const alpha = Math.max(1, Math.round(quantile * count));
       const end = k < nBands ? last : last + 1; // exclusive
+      if (end - first < alpha) throw new RangeError(`spectral contrast: band ${k} (${lo}–${hi} Hz) has fewer than ${alpha} bins`);
       this.bands.push({ start: first, end, alpha });
     }
     const maxAlpha = Math.max(...this.bands.map((x) => x.alpha));
@@ -406,48 +497,52 @@ export class SpectralContrast {
     return this.bands.length;
   }
 
-  peakValleyDb(magnitude: Float64Array, peakDb: Float64Array, valleyDb: Float64Array, t: number, nFrames: number): void {
+  /** Peak and valley dB of the frame at magnitude[offset …] into column t of two bands × nFrames matrices. */
+  peakValleyDb(magnitude: Float64Array, offset: number, peakDb: Float64Array, valleyDb: Float64Array, t: number, nFrames: number): void {
     // Mean of the alpha smallest / largest bins of each band. alpha is small (1…≈10 at 2048/22,050 Hz),
     // so two insertion-sorted buffers of length alpha beat sorting the band (≈ 4× faster overall).
     const low = this.low;
     const high = this.high;
     for (let b = 0; b < this.bands.length; b++) {
       const { start, end, alpha } = this.bands[b];
-      let filled = 0;
-      for (let i = start; i < end; i++) {
+      // Fill both buffers with the first alpha bins (low ascending, high descending)…
+      for (let filled = 0; filled < alpha; filled++) {
+        const v = magnitude[offset + start + filled];
+        let j = filled;
+        while (j > 0 && low[j - 1] > v) {
+          low[j] = low[j - 1];
+          j--;
+        }
+        low[j] = v;
+        j = filled;
+        while (j > 0 && high[j - 1] < v) {
+          high[j] = high[j - 1];
+          j--;
+        }
+        high[j] = v;
+      }
+      // …then most bins only meet the two thresholds (kept in locals).
+      let lowTop = low[alpha - 1];
+      let highTop = high[alpha - 1];
+      for (let i = offset + start + alpha; i < offset + end; i++) {
         const v = magnitude[i];
-        if (filled < alpha) {
-          // low ascending, high descending
-          let j = filled;
-          while (j > 0 && low[j - 1] > v) {
-            low[j] = low[j - 1];
-            j--;
-          }
-          low[j] = v;
-          j = filled;
-          while (j > 0 && high[j - 1] < v) {
-            high[j] = high[j - 1];
-            j--;
-          }
-          high[j] = v;
-          filled++;
-          continue;
-        }
-        if (v < low[alpha - 1]) {
+        if (v < lowTop) {
           let j = alpha - 1;
           while (j > 0 && low[j - 1] > v) {
             low[j] = low[j - 1];
             j--;
           }
           low[j] = v;
+          lowTop = low[alpha - 1];
         }
-        if (v > high[alpha - 1]) {
+        if (v > highTop) {
           let j = alpha - 1;
           while (j > 0 && high[j - 1] < v) {
             high[j] = high[j - 1];
             j--;
           }
           high[j] = v;
+          highTop = high[alpha - 1];
         }
       }
       let lo = 0;

@@ -1,18 +1,26 @@
-// Frame/clip features built on meyda: known answers for pure tones and noise, our fast MFCC/chroma
-// path against meyda's own extractors, names and shapes like FMA's features.csv.
+// Frame/clip features built on meyda: known answers for pure tones and noise, the vectorised frame
+// features against meyda's own extractors frame by frame and against the old per-frame path, names
+// and shapes like FMA's features.csv.
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { PairedAmpKernel, ampFramesJs, type AmpRow } from "../../src/features/fft";
 import {
-  FastMeydaBanks,
   SpectralContrast,
   Meyda,
   clipFeatureNames,
   clipFeatures,
   frameFeatures,
   meydaBanks,
+  summariseFrameFeatures,
 } from "../../src/features/meyda";
 import { summaryStatistics } from "../../src/features/stats";
+import { sharedDir } from "../../src/util/fs";
 import { Rng } from "../../src/util/random";
+import { MEYDA_FRAME_FEATURES, frameColumn, maxErrorsAgainstMeyda } from "../helpers/meyda-frames";
+import { meydaFeaturesPerFrameReference } from "../helpers/meyda-reference";
+import { readF32 } from "../helpers/audio-reference";
 
 const SR = 22050;
 
@@ -84,26 +92,102 @@ test("flatness: white noise high, sine low; contrast: sine higher than noise", (
   assert.ok(cSine > cNoise + 20, `contrast sine ${cSine} dB vs noise ${cNoise} dB`);
 });
 
-test("fast MFCC / chroma equal meyda's own extractors (after the documented unit conversion)", () => {
-  const N = 2048;
-  const banks = meydaBanks(SR, N, 40, 12);
-  const fast = new FastMeydaBanks(banks.melFilterBank, banks.chromaFilterBank, N, 20);
-  const rng = new Rng(7);
-  const amp = Float32Array.from({ length: N / 2 }, () => rng.uniform(0, 30) * (rng.next() < 0.2 ? 0 : 1));
-  const mfcc = new Float32Array(20);
-  const chroma = new Float32Array(12);
-  fast.mfccInto(amp, mfcc, 0, 1);
-  fast.chromaInto(amp, chroma, 0, 1);
-  const ex = Meyda.featureExtractors;
-  const ref = ex.mfcc({ ampSpectrum: amp, melFilterBank: banks.melFilterBank, numberOfMFCCCoefficients: 20, bufferSize: N }) as number[];
-  const K = banks.melFilterBank.length;
-  for (let d = 0; d < 20; d++) {
-    // meyda: DCT-II × 2 of ln(mel + 1); ours: orthonormal DCT-II of 10·log10(mel + 1).
-    const expected = ref[d] * (10 / Math.LN10) * (d === 0 ? Math.sqrt(1 / (4 * K)) : Math.sqrt(1 / (2 * K)));
-    assert.ok(Math.abs(mfcc[d] - expected) < 1e-4 * Math.max(1, Math.abs(expected)), `mfcc ${d}: ${mfcc[d]} vs ${expected}`);
+// Measured against meyda (max over the frames below, |Δ| / the frame's largest |value|): ≤ 7.1e-8 for
+// every feature (sine, noise, click and a real clip) — our float32 output rounding (half an ulp: 6e-8);
+// zcr and silence exact. Tolerance 1e-6: over 10× that, far below any real difference.
+const MEYDA_TOLERANCE = 1e-6;
+
+function assertMatchesMeyda(pcm: Float32Array, frames: number[], label: string): void {
+  const worst = maxErrorsAgainstMeyda(pcm, SR, frames);
+  for (const name of MEYDA_FRAME_FEATURES) {
+    const tol = name === "zcr" ? 0 : MEYDA_TOLERANCE;
+    assert.ok(worst[name] <= tol, `${label}: ${name} differs from Meyda.featureExtractors by ${worst[name]} (tolerance ${tol})`);
   }
-  const refChroma = ex.chroma({ ampSpectrum: amp, chromaFilterBank: banks.chromaFilterBank }) as number[];
-  for (let c = 0; c < 12; c++) assert.ok(Math.abs(chroma[c] - refChroma[c]) < 1e-6, `chroma ${c}`);
+}
+
+const allFrames = (x: Float32Array): number[] => Array.from({ length: 1 + Math.floor(x.length / 512) }, (_, t) => t);
+
+test("vectorised frame features equal Meyda.featureExtractors frame by frame: sine, noise, click, silence", () => {
+  const click = new Float32Array(SR / 2);
+  click[3000] = 1;
+  for (const [label, x] of [
+    ["sine 440 Hz", sine(440, 0.5, 0.5)],
+    ["noise", noise(0.5, 5)],
+    ["click", click],
+    ["silence", new Float32Array(SR / 2)],
+  ] as const) {
+    assertMatchesMeyda(x, allFrames(x), label);
+  }
+});
+
+/** A real 30 s clip at 22,050 Hz (the decoded fma-sample clip 000002), or null without ../shared. */
+function realClip(): Float32Array | null {
+  const shared = sharedDir();
+  const file = shared && path.join(shared, "reference", "clips-soxr_hq", "000002.pcm22050.f32");
+  return file && fs.existsSync(file) ? readF32(file) : null;
+}
+
+test("vectorised frame features equal Meyda.featureExtractors on real frames (fma-sample 000002)", (t) => {
+  const clip = realClip();
+  if (!clip) return t.skip("../shared/reference/clips-soxr_hq/000002.pcm22050.f32 not found");
+  const n = 1 + Math.floor(clip.length / 512);
+  // 130 frames across the clip, the centred edge frames (half zeros) included.
+  const frames = [...Array.from({ length: 128 }, (_, i) => Math.floor((i * (n - 1)) / 127)), 1, n - 2];
+  assertMatchesMeyda(clip, frames, "clip 000002");
+});
+
+test("silence: exactly what the per-frame path gave (0s, rolloff at Nyquist, finite statistics)", () => {
+  const silent = new Float32Array(SR);
+  const ff = frameFeatures(silent, SR);
+  const ref = meydaFeaturesPerFrameReference(silent, SR);
+  ff.features.forEach((f, i) => assert.deepEqual(f.data, ref.features[i].data, f.name));
+  // meyda's rolloff loop never starts on an all-zero spectrum: N/2 bins × its bin width → Nyquist.
+  assert.deepEqual(frameColumn(ff, "spectral_rolloff", 3), [SR / 2]);
+  for (const name of ["chroma", "mfcc", "rms", "energy", "spectral_centroid", "spectral_bandwidth", "spectral_flatness", "zcr"]) {
+    assert.ok(frameColumn(ff, name, 3).every((v) => v === 0), `${name} of a silent frame is 0`);
+  }
+  assert.deepEqual(clipFeatures(silent, SR).values, summariseFrameFeatures(ref).values);
+});
+
+test("clip feature vector equals the old per-frame implementation's (sine + noise, real clip when present)", () => {
+  const rng = new Rng(11);
+  const synthetic = Float32Array.from(sine(330, 0.3, 3), (v) => v + rng.uniform(-0.05, 0.05));
+  synthetic.fill(0, 20000, 30000); // a silent stretch inside
+  const clip = realClip();
+  for (const [label, x] of [["synthetic", synthetic], ...(clip ? [["clip 000002", clip] as const] : [])] as const) {
+    const ours = clipFeatures(x, SR);
+    const old = summariseFrameFeatures(meydaFeaturesPerFrameReference(x, SR));
+    assert.deepEqual(ours.names, old.names);
+    // Measured: bit-identical on both; the bound allows a float32 ulp flip from FFT rounding (~1e-15).
+    ours.values.forEach((v, i) => {
+      const tol = 1e-5 * Math.max(1, Math.abs(old.values[i]));
+      assert.ok(Math.abs(v - old.values[i]) <= tol, `${label} ${ours.names[i]}: ${v} vs ${old.values[i]}`);
+    });
+  }
+});
+
+test("PairedAmpKernel equals its JS fallback (magnitude, plain / squared / grouped rows, odd frame count)", (t) => {
+  const N = 256;
+  const half = N / 2;
+  const window = Float64Array.from({ length: N }, (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (N - 1)));
+  const rng = new Rng(9);
+  const rows: AmpRow[] = [
+    { start: 3, weights: Float64Array.from({ length: 20 }, () => rng.next()), squared: true },
+    ...Array.from({ length: 4 }, () => ({ start: 0, weights: Float64Array.from({ length: half }, () => rng.next()), squared: false })),
+    { start: half - 5, weights: [1, 2, 3, 4, 5, 6], squared: false },
+  ];
+  const kernel = PairedAmpKernel.create(N, window, rows);
+  if (!kernel) return t.skip("no WebAssembly SIMD");
+  const pcm = Float32Array.from({ length: 64 * 10 + 7 }, () => rng.uniform(-1, 1));
+  const nFrames = 1 + Math.floor(pcm.length / 64); // 11: odd
+  const wasm = kernel.run(pcm, 64, nFrames, N / 2);
+  const js = ampFramesJs(N, window, rows, pcm, 64, nFrames, N / 2);
+  assert.equal(wasm.magnitude.length, js.magnitude.length);
+  assert.equal(wasm.rows.length, js.rows.length);
+  // Measured: magnitude ≤ 2e-15 relative (the paired FFT's rounding), rows ≤ 1e-15.
+  const close = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1e-9, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  js.magnitude.forEach((v, i) => close(wasm.magnitude[i], v, `magnitude ${i}`));
+  js.rows.forEach((v, i) => close(wasm.rows[i], v, `row sum ${i}`));
 });
 
 test("meyda's global settings are left as they were", () => {
@@ -140,7 +224,7 @@ test("spectral contrast's partial selection equals librosa's full sort", () => {
     const mag = Float64Array.from({ length: 1025 }, () => (rng.next() < 0.1 ? 0 : rng.uniform(0, 5) ** 3));
     const peak = new Float64Array(7);
     const valley = new Float64Array(7);
-    contrast.peakValleyDb(mag, peak, valley, 0, 1);
+    contrast.peakValleyDb(mag, 0, peak, valley, 0, 1);
     for (let b = 0; b < 7; b++) {
       const [p, v] = contrast.peakValleyDbBySorting(mag, b);
       assert.ok(Math.abs(peak[b] - p) < 1e-9 && Math.abs(valley[b] - v) < 1e-9, `band ${b}`);
