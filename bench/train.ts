@@ -1,9 +1,15 @@
-// `npm run bench -- train [--backends wasm,cpu] [--models a,b] [--replicas 1,2] [--steps N] [--profile] [--no-pytorch]`
-// One JSON object per (backend, model, replicas): training and inference throughput (medians of timed batches
-// after a warm-up) and peak RSS. Each runs in its own child process, so peak RSS is its own. On wasm it
-// measures 1 and 2 data-parallel replicas (src/train/data-parallel.ts); then, when /usr/bin/python3 has
-// PyTorch, the same architectures in PyTorch on 2 threads (bench/pytorch/train_reference.py), and each
-// row's vs_pytorch_train ratio.
+// `npm run bench -- train [--engines native,wasm] [--blas-threads 1,2] [--replicas 1,2] [--backends wasm,cpu]
+//   [--models a,b] [--steps N] [--profile] [--no-pytorch]`
+// One JSON object per (engine, model, threads, replicas): training and inference throughput (medians of timed
+// batches after a warm-up) and peak RSS, each in its own child process (so peak RSS is its own). Engines:
+//   native  wasm + the system BLAS + fmalab's native kernels, at each --blas-threads count with 1 replica,
+//           and with 2 replicas sharing the cores (src/train/data-parallel.ts);
+//   wasm    the same backend with the BLAS off (FMALAB_BLAS=off): the fallback, 1 and 2 replicas;
+//   cpu     tfjs's pure-JS backend, only with --backends cpu (minutes per step: ≈20 min of bench);
+//   tensorflow  tfjs-node, when it is installed.
+// Then, when /usr/bin/python3 has PyTorch, the same architectures in PyTorch on every core in the same run
+// (bench/pytorch/train_reference.py), each row's vs_pytorch_train / vs_pytorch_infer, and a `best` row per
+// model. The document records the CPU model, core count and load average.
 // --profile adds per-kernel milliseconds of one training step (tf.profile) to each object; --kernels minimal
 // runs wasm with the package kernels (+ the Conv2DBackpropFilter it lacks) for a before/after comparison.
 import { spawnSync } from "node:child_process";
@@ -36,14 +42,12 @@ const BENCH_MODELS: Record<string, BenchModel> = {
     optimizer: "sgd",
     wasmBatch: 8,
     note:
-      "SGD keeps optimizer state small (Adam adds two 411 MB moment buffers for the dense layer); with 1 replica on wasm batch 8, since a batch-16 step overruns one wasm heap (4 GiB); with 2 replicas each heap holds a batch-8 shard, so batch 16 is measured",
+      "SGD keeps optimizer state small (Adam adds two 411 MB moment buffers for the dense layer); on the BLAS-off wasm engine with 1 replica at batch 8, since there a batch-16 step overruns one wasm heap (4 GiB; the native engine keeps im2col outside the heap and batch norm in 4 passes, so batch 16 fits)",
   },
   default_logmel_128: { model: DEFAULT_MODEL, batch: 32, inputShape: [128, 128, 1], note: `the default model (${DEFAULT_MODEL})` },
   probe_3conv_128: { model: "probe_3conv_128", batch: 32, inputShape: [128, 128, 1] },
   mel_cnn4_128: { model: "mel_cnn4_128", batch: 32, inputShape: [128, 128, 1] },
 };
-
-const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
 
 // The cpu backend needs minutes per step on these: time only the small ones, once, at batch CPU_BATCH
 // (a batch-32 mel_cnn4_128 step takes over ten minutes there).
@@ -75,9 +79,28 @@ export interface TrainBenchResult {
   note?: string;
   wasm_kernels?: string;
   profile_ms_by_kernel?: Record<string, number>;
-  /** This row's training throughput / PyTorch's (2 threads, same model and batch) measured in the same run. */
+  /** This row's training throughput / PyTorch's (every core, same model and batch) measured in the same run. */
   vs_pytorch_train?: number;
+  vs_pytorch_infer?: number;
   torch?: string;
+  /** The engine row: native (BLAS + kernels), wasm (BLAS off), cpu, tensorflow, pytorch-cpu. */
+  engine?: string;
+  /** initBackend's one-line description (backend, BLAS library, threads). */
+  engine_detail?: string;
+  blas_library?: string | null;
+  blas_threads?: number | null;
+  native_kernels?: boolean;
+}
+
+/** One measured configuration. */
+interface EngineRow {
+  engine: "native" | "wasm" | "cpu" | "tensorflow";
+  backend: "wasm" | "cpu" | "tensorflow";
+  /** FMALAB_BLAS for the child. */
+  blas: "auto" | "off";
+  /** FMALAB_BLAS_THREADS for the child (native rows; with replicas, per replica). */
+  blasThreads?: number;
+  replicas: number;
 }
 
 const TFJS_NODE_MISSING = "tfjs-node (optional dependency tfjs-node-optional) is not installed: its install downloads a native binary";
@@ -94,7 +117,18 @@ function tfjsNodeInstalled(): boolean {
 async function runOne(backend: string, name: string, steps: number, profile: boolean, batch: number | undefined, replicas: number): Promise<TrainBenchResult> {
   const bm = { ...BENCH_MODELS[name], ...(batch ? { batch } : {}) };
   const choice = await initBackend({ backend: backend as "wasm", log: false });
-  const base: TrainBenchResult = { backend: choice.backend, threads: choice.threads, replicas, model: name, zoo_model: bm.model, batch: bm.batch };
+  const base: TrainBenchResult = {
+    backend: choice.backend,
+    threads: choice.blas?.threads ?? choice.threads,
+    replicas,
+    model: name,
+    zoo_model: bm.model,
+    batch: bm.batch,
+    engine_detail: choice.engine,
+    blas_library: choice.blas?.library ?? null,
+    blas_threads: choice.blas?.threads ?? null,
+    native_kernels: Boolean(choice.blas?.nativeKernels),
+  };
   if (bm.note) base.note = bm.note;
   if (choice.backend === "wasm") base.wasm_kernels = process.env.FMALAB_WASM_KERNELS === "minimal" ? "minimal (package kernels + Conv2DBackpropFilter)" : "fmalab";
   const build = { seed: 1, inputShape: bm.inputShape };
@@ -169,23 +203,42 @@ async function runOne(backend: string, name: string, steps: number, profile: boo
   return result;
 }
 
-function batchFor(backend: string, bm: BenchModel, replicas: number): number {
-  // With ≥ 2 replicas every shard has its own wasm heap: the full batch fits where one heap overflows.
-  if (backend === "wasm" && bm.wasmBatch && replicas === 1) return bm.wasmBatch;
-  if (backend === "cpu") return Math.min(CPU_BATCH, bm.batch);
+function batchFor(row: EngineRow, bm: BenchModel): number {
+  // BLAS off, one replica: the batch the heap holds; with ≥ 2 replicas every shard has its own heap.
+  if (row.engine === "wasm" && bm.wasmBatch && row.replicas === 1) return bm.wasmBatch;
+  if (row.engine === "cpu") return Math.min(CPU_BATCH, bm.batch);
   return bm.batch;
+}
+
+/** The rows to measure: native at each thread count and with replicas, the BLAS-off fallback, and others asked for. */
+function engineRows(engines: string[], backends: string[], blasThreads: number[], replicaCounts: number[]): EngineRow[] {
+  const cores = os.cpus().length;
+  const rows: EngineRow[] = [];
+  if (engines.includes("native")) {
+    for (const t of blasThreads) rows.push({ engine: "native", backend: "wasm", blas: "auto", blasThreads: t, replicas: 1 });
+    for (const r of replicaCounts.filter((r) => r > 1)) rows.push({ engine: "native", backend: "wasm", blas: "auto", blasThreads: Math.max(1, Math.floor(cores / r)), replicas: r });
+  }
+  if (engines.includes("wasm")) for (const r of replicaCounts) rows.push({ engine: "wasm", backend: "wasm", blas: "off", replicas: r });
+  if (backends.includes("cpu")) rows.push({ engine: "cpu", backend: "cpu", blas: "off", replicas: 1 });
+  if (backends.includes("tensorflow")) rows.push({ engine: "tensorflow", backend: "tensorflow", blas: "off", replicas: 1 });
+  return rows;
+}
+
+function cpuModel(): string {
+  return os.cpus()[0]?.model?.trim() ?? "unknown";
 }
 
 const PYTHON = "/usr/bin/python3";
 
-/** PyTorch's rows from bench/pytorch/train_reference.py, or why there are none. */
+/** PyTorch's rows from bench/pytorch/train_reference.py (every core), or why there are none. */
 function pytorchRows(models: string[], steps: number): { rows: TrainBenchResult[]; note?: string } {
   const probe = spawnSync(PYTHON, ["-c", "import torch"], { encoding: "utf8" });
   if (probe.status !== 0) {
     return { rows: [], note: `PyTorch not measured: ${PYTHON} cannot import torch (Debian: apt-get install python3-torch)` };
   }
-  process.stderr.write(`[bench train] pytorch-cpu (2 threads) ${models.join(", ")}\n`);
-  const child = spawnSync(PYTHON, [path.join(__dirname, "pytorch", "train_reference.py"), "--threads", "2", "--steps", String(steps), "--models", models.join(",")], {
+  const threads = String(os.cpus().length);
+  process.stderr.write(`[bench train] pytorch-cpu (${threads} threads) ${models.join(", ")}\n`);
+  const child = spawnSync(PYTHON, [path.join(__dirname, "pytorch", "train_reference.py"), "--threads", threads, "--steps", String(steps), "--models", models.join(",")], {
     encoding: "utf8",
     maxBuffer: 1 << 24,
   });
@@ -199,10 +252,12 @@ function round(v: number): number {
 
 export async function run(argv: string[]): Promise<unknown> {
   const usage =
-    "npm run bench -- train [--backends wasm,cpu] [--models seed_v2_224,...] [--replicas 1,2] [--steps N] [--batch N] [--profile] [--kernels minimal] [--no-pytorch]";
+    "npm run bench -- train [--engines native,wasm] [--blas-threads 1,2] [--replicas 1,2] [--backends cpu,tensorflow] [--models seed_v2_224,...] [--steps N] [--batch N] [--profile] [--kernels minimal] [--no-pytorch]";
   const { values } = parseCommandArgs(
     argv,
     {
+      engines: { type: "string" },
+      "blas-threads": { type: "string" },
       backends: { type: "string" },
       models: { type: "string" },
       replicas: { type: "string" },
@@ -215,86 +270,118 @@ export async function run(argv: string[]): Promise<unknown> {
     },
     usage,
   );
+  const list = (v: unknown, fallback: string) => ((v as string | undefined) ?? fallback).split(",").filter(Boolean);
   const steps = intOption(values.steps as string | undefined, "steps", 3);
-  const models = ((values.models as string | undefined) ?? Object.keys(BENCH_MODELS).join(",")).split(",").filter(Boolean);
+  const models = list(values.models, Object.keys(BENCH_MODELS).join(","));
   for (const m of models) if (!BENCH_MODELS[m]) throw new Error(`unknown bench model '${m}'; known: ${Object.keys(BENCH_MODELS).join(", ")}`);
-  const backends = ((values.backends as string | undefined) ?? BACKENDS.join(",")).split(",").filter(Boolean);
   const batchOverride = values.batch ? intOption(values.batch as string, "batch", 1) : undefined;
-  // Data-parallel replicas to measure on wasm (one core each); other backends use their own threads.
-  const replicaCounts = ((values.replicas as string | undefined) ?? `1,${Math.min(2, os.cpus().length)}`)
-    .split(",")
-    .map((r) => intOption(r, "replicas", 1))
-    .filter((r, i, all) => all.indexOf(r) === i);
-  if (values.child) return runOne(backends[0], models[0], steps, Boolean(values.profile), batchOverride, replicaCounts[0]);
+  const cores = os.cpus().length;
+  const numbers = (v: unknown, fallback: string, name: string) => list(v, fallback).map((r) => intOption(r, name, 1)).filter((r, i, all) => all.indexOf(r) === i);
+  const replicaCounts = numbers(values.replicas, `1,${Math.min(2, cores)}`, "replicas");
+  if (values.child) {
+    const backend = list(values.backends, "wasm")[0];
+    return runOne(backend, models[0], steps, Boolean(values.profile), batchOverride, replicaCounts[0]);
+  }
+  const engines = list(values.engines, "native,wasm");
+  for (const e of engines) if (!["native", "wasm"].includes(e)) throw new Error(`--engines: unknown engine '${e}' (native, wasm; cpu and tensorflow come with --backends)`);
+  const backends = list(values.backends, "tensorflow");
+  const rows = engineRows(engines, backends, numbers(values["blas-threads"], [...new Set([1, cores])].join(","), "blas-threads"), replicaCounts);
 
   const results: TrainBenchResult[] = [];
-  for (const backend of backends) {
-    for (const name of models) {
-      for (const replicas of backend === "wasm" ? replicaCounts : [1]) {
-        const bm = BENCH_MODELS[name];
-        const batch = batchOverride ?? batchFor(backend, bm, replicas);
-        const skip = backend === "cpu" ? CPU_SKIP[name] : backend === "tensorflow" && !tfjsNodeInstalled() ? TFJS_NODE_MISSING : undefined;
-        if (skip) {
-          results.push({ backend, threads: 1, model: name, zoo_model: bm.model, batch: bm.batch, skipped: skip });
-          continue;
-        }
-        // default_logmel_128 is the same network as mel_cnn4_128 when the default is mel_cnn4_128: measure once.
-        const twin = results.find((r) => r.backend === backend && r.zoo_model === bm.model && !r.skipped && r.batch === batch && (r.replicas ?? 1) === replicas);
-        if (twin) {
-          results.push({ ...twin, model: name, note: `${bm.note ?? ""}; same network and batch as ${twin.model}: measured once`.replace(/^; /, "") });
-          continue;
-        }
-        process.stderr.write(`[bench train] ${backend} ${name} (batch ${batch}, ${replicas} replica${replicas === 1 ? "" : "s"})\n`);
-        const childSteps = backend === "cpu" ? Math.min(steps, 1) : steps;
-        const child = spawnSync(
-          process.execPath,
-          [
-            "--import",
-            "tsx",
-            path.join(__dirname, "main.ts"),
-            "train",
-            "--child",
-            "--backends",
-            backend,
-            "--models",
-            name,
-            "--replicas",
-            String(replicas),
-            "--steps",
-            String(childSteps),
-            "--batch",
-            String(batch),
-            ...(values.profile ? ["--profile"] : []),
-          ],
-          {
-            cwd: path.resolve(__dirname, ".."),
-            encoding: "utf8",
-            stdio: ["ignore", "pipe", "pipe"],
-            maxBuffer: 1 << 26,
-            env: { ...process.env, ...(values.kernels ? { FMALAB_WASM_KERNELS: values.kernels as string } : {}) },
-          },
-        );
-        process.stderr.write(child.stderr.split("\n").filter((l) => l.startsWith("  ")).join("\n") + "\n");
-        if (child.status !== 0) {
-          const why = child.stderr.split("\n").find((l) => /Error/.test(l)) ?? `exit ${child.status}`;
-          results.push({ backend, threads: 0, replicas, model: name, zoo_model: bm.model, batch, skipped: `failed: ${why.trim().slice(0, 300)}` });
-          continue;
-        }
-        results.push(JSON.parse(child.stdout) as TrainBenchResult);
+  for (const name of models) {
+    const bm = BENCH_MODELS[name];
+    for (const row of rows) {
+      const batch = batchOverride ?? batchFor(row, bm);
+      const label = { engine: row.engine, backend: row.backend, model: name, zoo_model: bm.model, batch, replicas: row.replicas };
+      const skip = row.engine === "cpu" ? CPU_SKIP[name] : row.engine === "tensorflow" && !tfjsNodeInstalled() ? TFJS_NODE_MISSING : undefined;
+      if (skip) {
+        results.push({ ...label, threads: 1, skipped: skip });
+        continue;
       }
+      // default_logmel_128 is the same network as mel_cnn4_128 when the default is mel_cnn4_128: measure once.
+      const twin = results.find(
+        (r) => r.engine === row.engine && r.zoo_model === bm.model && !r.skipped && r.batch === batch && (r.replicas ?? 1) === row.replicas && (r.blas_threads ?? null) === (row.blasThreads ?? r.blas_threads ?? null),
+      );
+      if (twin) {
+        results.push({ ...twin, model: name, note: `${bm.note ?? ""}; same network and batch as ${twin.model}: measured once`.replace(/^; /, "") });
+        continue;
+      }
+      results.push(measureInChild(row, name, batch, steps, values));
     }
   }
-  if (!values["no-pytorch"]) {
-    const torch = pytorchRows(models, steps);
-    for (const r of results) {
-      const ref = torch.rows.find((t) => t.model === r.model);
-      if (ref?.train_clips_per_s && r.train_clips_per_s) {
-        r.vs_pytorch_train = round(r.train_clips_per_s / ref.train_clips_per_s);
-        if (ref.batch !== r.batch) r.note = [r.note, `PyTorch measured at batch ${ref.batch}`].filter(Boolean).join("; ");
-      }
-    }
-    results.push(...torch.rows);
-    if (torch.note) results.push({ backend: "pytorch-cpu", threads: 2, model: models.join(","), zoo_model: "", batch: 0, skipped: torch.note });
+  const torch = values["no-pytorch"] ? { rows: [] as TrainBenchResult[], note: "PyTorch not measured (--no-pytorch)" } : pytorchRows(models, steps);
+  for (const r of results) {
+    const ref = torch.rows.find((t) => t.model === r.model);
+    if (!ref || r.skipped) continue;
+    if (ref.train_clips_per_s && r.train_clips_per_s) r.vs_pytorch_train = round(r.train_clips_per_s / ref.train_clips_per_s);
+    if (ref.infer_clips_per_s && r.infer_clips_per_s) r.vs_pytorch_infer = round(r.infer_clips_per_s / ref.infer_clips_per_s);
+    if (ref.batch !== r.batch) r.note = [r.note, `PyTorch measured at batch ${ref.batch}`].filter(Boolean).join("; ");
   }
-  return results;
+  return {
+    cpu_model: cpuModel(),
+    cores,
+    load_avg_1m_at_end: round(os.loadavg()[0]),
+    rows: [...results, ...torch.rows.map((t) => ({ ...t, engine: "pytorch-cpu" }))],
+    best: bestRows(models, results, torch.rows),
+    ...(torch.note ? { pytorch_note: torch.note } : {}),
+  };
+}
+
+/** Per model: the fastest training row of ours and its ratios to PyTorch in this run. */
+function bestRows(models: string[], results: TrainBenchResult[], torch: TrainBenchResult[]): Record<string, unknown>[] {
+  return models.map((model) => {
+    const ours = results.filter((r) => r.model === model && r.train_clips_per_s).sort((a, b) => b.train_clips_per_s! - a.train_clips_per_s!)[0];
+    const ref = torch.find((t) => t.model === model);
+    const bestInfer = results.filter((r) => r.model === model && r.infer_clips_per_s).sort((a, b) => b.infer_clips_per_s! - a.infer_clips_per_s!)[0];
+    return {
+      model,
+      engine: ours ? `${ours.engine} ×${ours.replicas ?? 1} replica(s), ${ours.blas_threads ?? ours.threads} thread(s)` : "none measured",
+      train_clips_per_s: ours?.train_clips_per_s,
+      pytorch_train_clips_per_s: ref?.train_clips_per_s,
+      vs_pytorch_train: ours?.vs_pytorch_train,
+      infer_clips_per_s: bestInfer?.infer_clips_per_s,
+      pytorch_infer_clips_per_s: ref?.infer_clips_per_s,
+      vs_pytorch_infer: bestInfer?.vs_pytorch_infer,
+    };
+  });
+}
+
+/** One row in its own process (its own peak RSS and heap), with the engine set through the environment. */
+function measureInChild(row: EngineRow, name: string, batch: number, steps: number, values: Record<string, unknown>): TrainBenchResult {
+  const bm = BENCH_MODELS[name];
+  const threadsText = row.blasThreads ? `, ${row.blasThreads} BLAS thread${row.blasThreads === 1 ? "" : "s"}` : "";
+  process.stderr.write(`[bench train] ${row.engine} ${name} (batch ${batch}, ${row.replicas} replica${row.replicas === 1 ? "" : "s"}${threadsText})\n`);
+  const childSteps = row.engine === "cpu" ? Math.min(steps, 1) : steps;
+  const env: NodeJS.ProcessEnv = { ...process.env, FMALAB_BLAS: row.blas };
+  delete env.FMALAB_BLAS_THREADS;
+  if (row.blasThreads) env.FMALAB_BLAS_THREADS = String(row.blasThreads);
+  if (values.kernels) env.FMALAB_WASM_KERNELS = values.kernels as string;
+  const child = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      path.join(__dirname, "main.ts"),
+      "train",
+      "--child",
+      "--backends",
+      row.backend,
+      "--models",
+      name,
+      "--replicas",
+      String(row.replicas),
+      "--steps",
+      String(childSteps),
+      "--batch",
+      String(batch),
+      ...(values.profile ? ["--profile"] : []),
+    ],
+    { cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env },
+  );
+  process.stderr.write(child.stderr.split("\n").filter((l) => l.startsWith("  ")).join("\n") + "\n");
+  if (child.status !== 0) {
+    const why = child.stderr.split("\n").find((l) => /Error/.test(l)) ?? `exit ${child.status}`;
+    return { engine: row.engine, backend: row.backend, threads: 0, replicas: row.replicas, model: name, zoo_model: bm.model, batch, skipped: `failed: ${why.trim().slice(0, 300)}` };
+  }
+  return { engine: row.engine, ...(JSON.parse(child.stdout) as TrainBenchResult) };
 }
