@@ -1,17 +1,21 @@
-// `npm run bench -- audio [--clips DIR] [--runs N] [--workers N] [--no-cache] [--synthetic]`
-// Per 30 s clip, medians over runs (then the median over clips): mp3 decode, 44.1k → 22.05k resample,
-// log-mel from 22.05 kHz PCM, the meyda clip features, mp3 → log-mel dB end to end; cache build
-// throughput (src/features/cache.ts benchCacheThroughput), peak RSS, and parity with librosa's dB over
-// the 8 sample clips when ../shared is present. Default clips: ../shared/fma-sample/audio, else a
-// synthetic 30 s MP3 made with lamejs in a temp folder. For comparison, on the same clips and runs: librosa's
-// pipeline (bench/librosa/pipeline_reference.py, when /usr/bin/python3 has soundfile, scipy and numpy) and
-// the native libmpg123 decode floor (the `mpg123` CLI, when installed).
+// `npm run bench -- audio [--clips DIR] [--runs N] [--workers N] [--no-cache] [--synthetic] [--engines native,wasm]`
+// Per 30 s clip, medians over runs (then the median over clips), for each audio engine:
+//   native  libmpg123 decode + libsoxr soxr_hq resample (librosa's default path, in-process);
+//   wasm    the WASM mpg123 + our kaiser_best reimplementation (the fallback where the libraries are absent);
+// the stages mp3 decode, mono + resample to 22.05 kHz, log-mel from PCM, end to end, and parity with what
+// librosa gives on that path (../shared/reference/clips-soxr_hq for soxr_hq, clips/ for kaiser_best). Then,
+// once: the meyda clip features, the cache build throughput (features included) with 1 and --workers
+// workers, and peak RSS. For comparison on the same clips, in the same run: librosa's pipeline
+// (bench/librosa/pipeline_reference.py) with res_type soxr_hq (its default; python-soxr, or the libsoxr
+// stand-in from ../shared) and polyphase, its best path, and each engine's speed-up over that best path;
+// and the mpg123 CLI's decode floor. Default clips: ../shared/fma-sample/audio, else a synthetic 30 s MP3.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { decodeMp3, resample, toMono } from "../src/audio";
+import { decodeMp3, resampleAs, resolveResampler, toMono, type DecoderName, type ResType } from "../src/audio";
+import { configureCompute, computeSettings, type AudioEngine } from "../src/native/settings";
 import { logMelSpectrogram } from "../src/features/melspec";
 import { sharedDir } from "../src/util/fs";
 import { median, peakRssMb } from "./stats";
@@ -68,23 +72,46 @@ async function cacheThroughput(dir: string, workers: number): Promise<{ value: n
 
 const PYTHON = "/usr/bin/python3";
 
-/** bench/librosa/pipeline_reference.py's JSON on the same clips, or why there is none. */
-function librosaPipeline(clipsDir: string, runs: number): { json: Record<string, unknown> | null; note: string | null } {
+/**
+ * A folder for PYTHONPATH holding `soxr`: none when python3 imports the real python-soxr, else the libsoxr
+ * stand-in from ../shared/reference copied in as soxr.py; null when neither exists.
+ */
+function soxrPythonPath(): { dir: string | null; note: string } | null {
+  if (spawnSync(PYTHON, ["-c", "import soxr"], { stdio: "ignore" }).status === 0) return { dir: null, note: "python-soxr" };
+  const shared = sharedDir();
+  const shim = shared ? path.join(shared, "reference", "soxr_libsoxr.py") : null;
+  if (!shim || !fs.existsSync(shim)) return null;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-soxr-"));
+  fs.copyFileSync(shim, path.join(dir, "soxr.py"));
+  return { dir, note: "libsoxr through ../shared/reference/soxr_libsoxr.py (python-soxr's soxr_oneshot call)" };
+}
+
+/** bench/librosa/pipeline_reference.py's JSON for one res_type on the same clips, or why there is none. */
+function librosaPipeline(clipsDir: string, runs: number, resType: "soxr_hq" | "polyphase"): { json: Record<string, unknown> | null; note: string | null } {
   const probe = spawnSync(PYTHON, ["-c", "import soundfile, scipy, numpy"], { encoding: "utf8" });
   if (probe.error || probe.status !== 0) {
     return {
       json: null,
-      note: `not measured: ${PYTHON} cannot import soundfile, scipy and numpy (Debian: apt-get install python3-soundfile python3-scipy)`,
+      note: `not measured: ${PYTHON} cannot import soundfile, scipy and numpy (Debian: apt-get install python3-soundfile python3-scipy libsndfile1)`,
     };
   }
-  process.stderr.write("librosa pipeline reference (python3)…\n");
-  const script = path.join(__dirname, "librosa", "pipeline_reference.py");
-  const child = spawnSync(PYTHON, [script, "--clips", clipsDir, "--runs", String(runs)], { encoding: "utf8", maxBuffer: 1 << 24 });
-  if (child.status !== 0) {
-    const why = child.error?.message ?? child.stderr.trim().split("\n").slice(-1)[0];
-    return { json: null, note: `librosa pipeline reference failed: ${why}` };
+  const soxr = resType === "soxr_hq" ? soxrPythonPath() : { dir: null, note: "" };
+  if (!soxr) return { json: null, note: "soxr_hq not measured: python3 has no soxr and ../shared/reference/soxr_libsoxr.py is absent" };
+  process.stderr.write(`librosa pipeline reference (python3, res_type ${resType})…\n`);
+  try {
+    const script = path.join(__dirname, "librosa", "pipeline_reference.py");
+    const env = soxr.dir ? { ...process.env, PYTHONPATH: [soxr.dir, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) } : process.env;
+    const child = spawnSync(PYTHON, [script, "--clips", clipsDir, "--runs", String(runs), "--res-type", resType], { encoding: "utf8", maxBuffer: 1 << 24, env });
+    if (child.status !== 0) {
+      const why = child.error?.message ?? child.stderr.trim().split("\n").slice(-1)[0];
+      return { json: null, note: `librosa pipeline reference (${resType}) failed: ${why}` };
+    }
+    const json = JSON.parse(child.stdout) as Record<string, unknown>;
+    if (soxr.note) json.soxr = soxr.note;
+    return { json, note: null };
+  } finally {
+    if (soxr.dir) fs.rmSync(soxr.dir, { recursive: true, force: true });
   }
-  return { json: JSON.parse(child.stdout) as Record<string, unknown>, note: null };
 }
 
 /** Wall milliseconds of one run of a command (it must succeed). */
@@ -123,6 +150,104 @@ function nativeMpg123(clipsDir: string, durations: Map<string, number>, runs: nu
   }
 }
 
+interface EngineMeasurement {
+  engine: AudioEngine;
+  decoder: DecoderName;
+  resampler: ResType;
+  decode_ms: number;
+  mono_resample_ms: number;
+  logmel_ms: number;
+  end_to_end_ms: number;
+  cpu_ms: { decode: number; mono_resample: number; logmel: number; end_to_end: number };
+  /** Our dB against librosa's on the same res_type (the reference folder named), when present. */
+  vs_reference: { reference: string; mean_abs_db: number; p99_abs_db: number; max_abs_db: number; clips: number } | null;
+  /** librosa's best end to end / ours (> 1: we are faster), in this run. */
+  speedup_vs_librosa_best?: number | null;
+  /** The last run's 22.05 kHz PCM per clip (the features run on it). */
+  pcm: Map<string, Float32Array>;
+}
+
+/** Stage timings of one engine over the clips (medians over runs, then clips) and its parity. */
+async function measureEngine(engine: AudioEngine, clipsDir: string, files: string[], runs: number, shared: string | null): Promise<EngineMeasurement> {
+  configureCompute({ audio: engine });
+  const resampler = resolveResampler(undefined, engine);
+  const per = { decode: [] as number[], mono: [] as number[], logmel: [] as number[], e2e: [] as number[], cDecode: [] as number[], cMono: [] as number[], cLogmel: [] as number[], cE2e: [] as number[] };
+  const refName = resampler === "soxr_hq" ? "clips-soxr_hq" : resampler === "kaiser_best" ? "clips" : null;
+  const refDir = shared && refName ? path.join(shared, "reference", refName) : null;
+  const errors: number[] = [];
+  let refClips = 0;
+  let decoder: DecoderName = "mpg123-wasm";
+  const pcm = new Map<string, Float32Array>();
+  // Warm-up: JIT, WASM instantiation, resampler tables, FFT plans, library loading.
+  {
+    const d = await decodeMp3(new Uint8Array(fs.readFileSync(path.join(clipsDir, files[0]))), files[0], { engine });
+    logMelSpectrogram(resampleAs(toMono(d.channels), d.sampleRate, 22050, resampler));
+  }
+  for (const file of files) {
+    const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, file)));
+    const clip = { decode: [] as number[], mono: [] as number[], logmel: [] as number[], cDecode: [] as number[], cMono: [] as number[], cLogmel: [] as number[] };
+    let last: Float32Array | null = null;
+    let scale = 1;
+    for (let r = 0; r < runs; r++) {
+      const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file, { engine }));
+      clip.cDecode.push(cpuLast);
+      decoder = decoded.decoder;
+      const [y, tMono] = time(() => resampleAs(toMono(decoded.channels), decoded.sampleRate, 22050, resampler));
+      clip.cMono.push(cpuLast);
+      const [db, tLogmel] = time(() => logMelSpectrogram(y));
+      clip.cLogmel.push(cpuLast);
+      scale = 30 / decoded.durationS; // normalise to a 30 s clip
+      clip.decode.push(tDecode * scale);
+      clip.mono.push(tMono * scale);
+      clip.logmel.push(tLogmel * scale);
+      pcm.set(file, y);
+      last = db.data;
+    }
+    per.decode.push(median(clip.decode));
+    per.mono.push(median(clip.mono));
+    per.logmel.push(median(clip.logmel));
+    per.e2e.push(median(clip.decode) + median(clip.mono) + median(clip.logmel));
+    per.cDecode.push(median(clip.cDecode) * scale);
+    per.cMono.push(median(clip.cMono) * scale);
+    per.cLogmel.push(median(clip.cLogmel) * scale);
+    per.cE2e.push((median(clip.cDecode) + median(clip.cMono) + median(clip.cLogmel)) * scale);
+    const refFile = refDir ? path.join(refDir, `${path.basename(file, ".mp3")}.logmel_db.f32`) : null;
+    if (last && refFile && fs.existsSync(refFile)) {
+      const ref = readF32(refFile);
+      const n = Math.min(ref.length, last.length);
+      for (let i = 0; i < n; i++) errors.push(Math.abs(last[i] - ref[i]));
+      refClips++;
+      const s = absErrorStats(last, ref);
+      process.stderr.write(`${engine} ${file}: dB vs librosa (${refName}) mean ${s.mean.toExponential(2)} max ${s.max.toFixed(4)}\n`);
+    }
+    process.stderr.write(`${engine} ${file}: decode ${round(median(clip.decode))} ms, mono+resample ${round(median(clip.mono))} ms, logmel ${round(median(clip.logmel))} ms\n`);
+  }
+  let vsReference: EngineMeasurement["vs_reference"] = null;
+  if (refClips > 0) {
+    errors.sort((a, b) => a - b);
+    const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
+    vsReference = {
+      reference: `../shared/reference/${refName}`,
+      mean_abs_db: Number(mean.toExponential(3)),
+      p99_abs_db: Number(errors[Math.floor(0.99 * (errors.length - 1))].toExponential(3)),
+      max_abs_db: Number(errors[errors.length - 1].toExponential(3)),
+      clips: refClips,
+    };
+  }
+  return {
+    engine,
+    decoder,
+    resampler,
+    decode_ms: round(median(per.decode)),
+    mono_resample_ms: round(median(per.mono)),
+    logmel_ms: round(median(per.logmel)),
+    end_to_end_ms: round(median(per.e2e)),
+    cpu_ms: { decode: round(median(per.cDecode)), mono_resample: round(median(per.cMono)), logmel: round(median(per.cLogmel)), end_to_end: round(median(per.cE2e)) },
+    vs_reference: vsReference,
+    pcm,
+  };
+}
+
 export async function run(argv: string[]): Promise<unknown> {
   const { values } = parseArgs({
     args: argv,
@@ -130,11 +255,14 @@ export async function run(argv: string[]): Promise<unknown> {
       clips: { type: "string" },
       runs: { type: "string", default: "3" },
       workers: { type: "string", default: "2" },
+      engines: { type: "string", default: "native,wasm" },
       "no-cache": { type: "boolean", default: false },
       synthetic: { type: "boolean", default: false },
     },
   });
   const runs = Math.max(1, Number(values.runs));
+  const engines = (values.engines ?? "native,wasm").split(",").filter(Boolean) as AudioEngine[];
+  for (const e of engines) if (e !== "native" && e !== "wasm") throw new Error(`--engines: unknown audio engine '${e}' (native, wasm)`);
   const shared = sharedDir();
   const sampleDir = shared ? path.join(shared, "fma-sample", "audio") : null;
   let clipsDir = values.synthetic ? null : values.clips ?? (sampleDir && fs.existsSync(sampleDir) ? sampleDir : null);
@@ -142,111 +270,56 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!clipsDir) {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-audio-bench-"));
     process.stderr.write("no clips folder: encoding a synthetic 30 s MP3 with lamejs\n");
-    fs.writeFileSync(
-      path.join(tmp, "000001.mp3"),
-      encodeToneMp3({ sampleRate: 44100, channels: 2, durationS: 30, freqs: [110, 440, 1760, 7040] }),
-    );
+    fs.writeFileSync(path.join(tmp, "000001.mp3"), encodeToneMp3({ sampleRate: 44100, channels: 2, durationS: 30, freqs: [110, 440, 1760, 7040] }));
     clipsDir = tmp;
   }
+  const engineBefore = computeSettings().audio;
   try {
     const files = fs.readdirSync(clipsDir).filter((f) => /\.mp3$/i.test(f)).sort();
     if (files.length === 0) throw new Error(`no .mp3 files in ${clipsDir}`);
+    const measured: Record<string, EngineMeasurement | { skipped: string }> = {};
+    for (const engine of engines) {
+      try {
+        measured[engine] = await measureEngine(engine, clipsDir, files, runs, shared);
+      } catch (err) {
+        measured[engine] = { skipped: `not measured: ${(err as Error).message.split("\n")[0]}` };
+      }
+    }
+    configureCompute({ audio: engineBefore });
+    const fastest = Object.values(measured).filter((m): m is EngineMeasurement => "end_to_end_ms" in m).sort((a, b) => a.end_to_end_ms - b.end_to_end_ms)[0];
+
+    // Features on the fastest engine's PCM (the same definitions whatever decoded it).
     const features = await loadClipFeatures();
-    const keys = ["decode", "resample", "resample_fast", "logmel", "features", "end_to_end"];
-    const per: Record<string, number[]> = {};
-    for (const k of keys) { per[k] = []; per[`${k}_cpu`] = []; }
-    const refDir = shared ? path.join(shared, "reference", "clips") : null;
-    const dbErrors: number[] = [];
-    let dbSum = 0;
-    let dbCount = 0;
-    let refClips = 0;
+    const featureMs: number[] = [];
+    const featureCpu: number[] = [];
+    if (features.fn && fastest) {
+      const fn = features.fn;
+      const [first] = fastest.pcm.values();
+      fn(first, 22050); // warm-up: banks, windows, the WASM kernel
+      for (const y of fastest.pcm.values()) {
+        const ms: number[] = [];
+        const cpu: number[] = [];
+        for (let r = 0; r < runs; r++) {
+          ms.push(time(() => fn(y, 22050))[1] * ((30 * 22050) / y.length));
+          cpu.push(cpuLast * ((30 * 22050) / y.length));
+        }
+        featureMs.push(median(ms));
+        featureCpu.push(median(cpu));
+      }
+    }
+
+    const librosaRows = { soxr_hq: librosaPipeline(clipsDir, runs, "soxr_hq"), polyphase: librosaPipeline(clipsDir, runs, "polyphase") };
+    const librosaTimes = Object.entries(librosaRows)
+      .map(([k, r]) => ({ resType: k, ms: r.json?.end_to_end_ms }))
+      .filter((r): r is { resType: string; ms: number } => typeof r.ms === "number")
+      .sort((a, b) => a.ms - b.ms);
+    const best = librosaTimes[0] ?? null;
+    for (const m of Object.values(measured)) if ("end_to_end_ms" in m) m.speedup_vs_librosa_best = best ? round(best.ms / m.end_to_end_ms, 2) : null;
+
     const durations = new Map<string, number>();
-    // Warm-up: JIT, WASM instantiation, resampler tables, FFT plans.
-    {
-      const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, files[0])));
-      const d = await decodeMp3(bytes, files[0]);
-      const y = resample(toMono(d.channels), d.sampleRate, 22050);
-      resample(toMono(d.channels), d.sampleRate, 22050, "fast");
-      logMelSpectrogram(y);
-      features.fn?.(y, 22050);
-    }
-    for (const file of files) {
-      const bytes = new Uint8Array(fs.readFileSync(path.join(clipsDir, file)));
-      const clip: Record<string, number[]> = {};
-      for (const k of keys) { clip[k] = []; clip[`${k}_cpu`] = []; }
-      let lastDb: Float32Array | null = null;
-      for (let r = 0; r < runs; r++) {
-        const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file));
-        const cDecode = cpuLast;
-        const [mono, tMono] = time(() => toMono(decoded.channels));
-        const cMono = cpuLast;
-        // resample_ms is 44.1k → 22.05k of 30 s: use the clip when it is 44.1 kHz, else a 30 s stand-in.
-        const src44 = decoded.sampleRate === 44100 ? mono : new Float32Array(30 * 44100).map((_, i) => Math.sin(i * 0.05) * 0.3);
-        const [y44, tResample] = time(() => resample(src44, 44100, 22050));
-        const cResample = cpuLast;
-        const [, tResampleFast] = time(() => resample(src44, 44100, 22050, "fast"));
-        const cResampleFast = cpuLast;
-        const [y, tOwnResample] = decoded.sampleRate === 44100 ? [y44, tResample] : time(() => resample(mono, decoded.sampleRate, 22050));
-        const cOwnResample = decoded.sampleRate === 44100 ? cResample : cpuLast;
-        const [db, tLogmel] = time(() => logMelSpectrogram(y));
-        const cLogmel = cpuLast;
-        if (features.fn) {
-          const fn = features.fn;
-          clip.features.push(time(() => fn(y, 22050))[1]);
-          clip.features_cpu.push(cpuLast);
-        }
-        const scale = 30 / decoded.durationS; // normalise to a 30 s clip
-        durations.set(file, decoded.durationS);
-        const scale44 = (30 * 44100) / src44.length;
-        clip.decode.push(tDecode * scale);
-        clip.decode_cpu.push(cDecode * scale);
-        clip.resample.push(tResample * scale44);
-        clip.resample_cpu.push(cResample * scale44);
-        clip.resample_fast.push(tResampleFast * scale44);
-        clip.resample_fast_cpu.push(cResampleFast * scale44);
-        clip.logmel.push(tLogmel * scale);
-        clip.logmel_cpu.push(cLogmel * scale);
-        clip.end_to_end.push((tDecode + tMono + tOwnResample + tLogmel) * scale);
-        clip.end_to_end_cpu.push((cDecode + cMono + cOwnResample + cLogmel) * scale);
-        lastDb = db.data;
-      }
-      for (const k of Object.keys(per)) if (clip[k].length) per[k].push(median(clip[k]));
-      const refFile = refDir ? path.join(refDir, `${path.basename(file, ".mp3")}.logmel_db.f32`) : null;
-      if (lastDb && refFile && fs.existsSync(refFile)) {
-        const ref = readF32(refFile);
-        const n = Math.min(ref.length, lastDb.length);
-        for (let i = 0; i < n; i++) {
-          const d = Math.abs(lastDb[i] - ref[i]);
-          dbSum += d;
-          dbCount++;
-          dbErrors.push(d);
-        }
-        refClips++;
-        const s = absErrorStats(lastDb, ref);
-        process.stderr.write(`${file}: dB vs librosa mean ${s.mean.toExponential(2)} max ${s.max.toFixed(4)}\n`);
-      }
-      process.stderr.write(
-        `${file}: decode ${round(median(clip.decode))} ms, resample ${round(median(clip.resample))} ms, logmel ${round(median(clip.logmel))} ms, end-to-end ${round(median(clip.end_to_end))} ms\n`,
-      );
-    }
-    let vsLibrosa: unknown = null;
-    if (refClips > 0) {
-      dbErrors.sort((a, b) => a - b);
-      vsLibrosa = {
-        mean_abs_db: Number((dbSum / dbCount).toExponential(3)),
-        p99_abs_db: Number(dbErrors[Math.floor(0.99 * (dbErrors.length - 1))].toExponential(3)),
-        max_abs_db: Number(dbErrors[dbErrors.length - 1].toExponential(3)),
-        clips: refClips,
-      };
-    }
-    const ours = { decode: median(per.decode), logmel: median(per.logmel), end_to_end: median(per.end_to_end) };
-    const librosa = librosaPipeline(clipsDir, runs);
-    const ratio = (key: string, ourMs: number): number | null => {
-      const v = librosa.json?.[`${key}_ms`];
-      return typeof v === "number" && ourMs > 0 ? round(v / ourMs, 2) : null;
-    };
+    for (const [file, y] of fastest?.pcm ?? []) durations.set(file, y.length / 22050);
     const native = nativeMpg123(clipsDir, durations, runs);
-    // Cache build throughput with 1 worker and with --workers (default 2): {"1": …, "2": …} clips/s.
+    // Cache build throughput (the default engine: native where it loads) with 1 worker and with --workers.
     const cache: { value: Record<string, number | null> | null; reason: string | null } = { value: null, reason: "skipped (--no-cache)" };
     if (!values["no-cache"]) {
       cache.value = {};
@@ -258,48 +331,35 @@ export async function run(argv: string[]): Promise<unknown> {
         if (r.reason) cache.reason = [cache.reason, `${w} workers: ${r.reason}`].filter(Boolean).join("; ");
       }
     }
+    const strip = (m: EngineMeasurement | { skipped: string }) => {
+      if (!("pcm" in m)) return m;
+      const { pcm: _pcm, ...rest } = m;
+      return rest;
+    };
     return {
+      cpu_model: os.cpus()[0]?.model?.trim() ?? "unknown",
+      cpus: os.cpus().length,
       clips: files.length,
       clips_dir: tmp ? "synthetic (lamejs, 30 s)" : clipsDir,
       runs,
-      per_30s_clip_ms: "medians over runs, then over clips; durations scaled to 30 s",
-      decode_ms: round(median(per.decode)),
-      resample_ms: round(median(per.resample)),
-      logmel_ms: round(median(per.logmel)),
-      features_ms: features.fn ? round(median(per.features)) : null,
+      per_30s_clip_ms: "medians over runs, then over clips; durations scaled to 30 s; cpu_ms: process CPU time of the same stages",
+      ...Object.fromEntries(Object.entries(measured).map(([k, m]) => [k, strip(m)])),
+      features_ms: featureMs.length ? round(median(featureMs)) : null,
+      features_cpu_ms: featureCpu.length ? round(median(featureCpu)) : null,
       ...(features.reason ? { features_note: features.reason } : {}),
-      end_to_end_ms: round(median(per.end_to_end)),
-      resample_fast_ms: round(median(per.resample_fast)),
-      cpu_ms: {
-        note: "process CPU time of the same stages: less inflated than wall time when other processes share the cores",
-        decode: round(median(per.decode_cpu)),
-        resample: round(median(per.resample_cpu)),
-        resample_fast: round(median(per.resample_fast_cpu)),
-        logmel: round(median(per.logmel_cpu)),
-        features: features.fn ? round(median(per.features_cpu)) : null,
-        end_to_end: round(median(per.end_to_end_cpu)),
-      },
       cache_clips_per_s: cache.value,
+      cache_engine: fastest ? `${fastest.decoder} + ${fastest.resampler}` : null,
       ...(cache.reason ? { cache_note: cache.reason } : {}),
       peak_rss_mb: peakRssMb(),
-      vs_librosa: vsLibrosa,
-      librosa_pipeline: librosa.json,
-      ...(librosa.note ? { librosa_pipeline_note: librosa.note } : {}),
-      // librosa's ms / ours (> 1: we are faster).
-      speedup_vs_librosa: librosa.json
-        ? {
-            end_to_end: ratio("end_to_end", ours.end_to_end),
-            logmel: ratio("logmel", ours.logmel),
-            decode: ratio("decode", ours.decode),
-          }
-        : null,
+      librosa_best: best ? { res_type: best.resType, end_to_end_ms: best.ms } : null,
+      librosa_pipeline: Object.fromEntries(Object.entries(librosaRows).map(([k, r]) => [k, r.json ?? { skipped: r.note }])),
       native_mpg123_decode_ms: native.decodeMs,
       native_mpg123_process_start_ms: native.startMs,
       native_mpg123_note: native.note,
-      cpus: os.cpus().length,
       load_avg_1m: round(os.loadavg()[0], 2),
     };
   } finally {
+    configureCompute({ audio: engineBefore });
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

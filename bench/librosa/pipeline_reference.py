@@ -3,10 +3,13 @@
 librosa itself is not packaged in Debian 12 and PyPI is unreachable here, so this runs librosa 0.11's own
 code path with the libraries librosa calls (Debian's python3-soundfile, python3-scipy, python3-numpy):
 
-  librosa.load(path, sr=22050, mono=True, res_type="polyphase")
+  librosa.load(path, sr=22050, mono=True, res_type=R)      R = soxr_hq (librosa's default) or polyphase
       soundfile.SoundFile(path).read(dtype=float32)        (libsndfile -> libmpg123, native)
       librosa.to_mono: mean over channels
+      librosa.resample(res_type="soxr_hq"): soxr.resample(y, sr, 22050, quality="soxr_hq"), fix_length
       librosa.resample(res_type="polyphase"): scipy.signal.resample_poly(y, 22050/g, sr/g), fix_length
+  python-soxr is not packaged either: `soxr` is imported from PYTHONPATH (the real package, or the
+  libsoxr stand-in ../shared/reference/soxr_libsoxr.py that `npm run bench -- audio` puts there).
   librosa.feature.melspectrogram(y, sr=22050)              (n_fft 2048, hop 512, 128 mels, power 2)
       stft: periodic Hann, center=True with zero padding, numpy rfft; |.|**2; mel_basis @ S
   librosa.power_to_db(S, ref=np.max)                       (amin 1e-10, top_db 80)
@@ -60,7 +63,7 @@ def mel_filterbank(sr=22050, n_fft=2048, n_mels=128):
     return weights
 
 
-def load(path, sr=22050):
+def load(path, sr=22050, res_type="soxr_hq"):
     with sf.SoundFile(path) as f:
         sr_native = f.samplerate
         y = f.read(frames=-1, dtype=np.float32, always_2d=False).T
@@ -70,8 +73,13 @@ def load(path, sr=22050):
     if sr_native != sr:
         ratio = float(sr) / sr_native
         n_samples = int(np.ceil(y.shape[-1] * ratio))
-        g = math.gcd(sr_native, sr)
-        y_hat = scipy.signal.resample_poly(y, sr // g, sr_native // g, axis=-1)
+        if res_type == "soxr_hq":
+            import soxr
+
+            y_hat = soxr.resample(y, sr_native, sr, quality="soxr_hq")
+        else:
+            g = math.gcd(sr_native, sr)
+            y_hat = scipy.signal.resample_poly(y, sr // g, sr_native // g, axis=-1)
         y_hat = y_hat[:n_samples] if y_hat.shape[-1] >= n_samples else np.pad(y_hat, (0, n_samples - y_hat.shape[-1]))
         y = np.asarray(y_hat, dtype=np.float32)
     return y, sr_native, t_decode
@@ -95,19 +103,20 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clips", default=default_clips)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--res-type", default="soxr_hq", choices=["soxr_hq", "polyphase"])
     args = ap.parse_args()
     files = sorted(f for f in os.listdir(args.clips) if f.lower().endswith(".mp3"))
     if not files:
         ap.error(f"no .mp3 files in {args.clips}")
     mel_basis = mel_filterbank()
-    load(os.path.join(args.clips, files[0]))  # warm-up (imports, FFT plans)
+    load(os.path.join(args.clips, files[0]), res_type=args.res_type)  # warm-up (imports, FFT plans)
     per = {"decode": [], "mono_resample": [], "load": [], "logmel": [], "end_to_end": []}
     for name in files:
         path = os.path.join(args.clips, name)
         clip = {k: [] for k in per}
         for _ in range(args.runs):
             t0 = time.perf_counter()
-            y, _, t_decode = load(path)
+            y, _, t_decode = load(path, res_type=args.res_type)
             t1 = time.perf_counter()
             logmel_db(y, mel_basis)
             t2 = time.perf_counter()
@@ -122,7 +131,8 @@ def main():
     out = {f"{k}_ms": round(statistics.median(v), 1) for k, v in per.items()}
     out.update(
         {
-            "pipeline": "librosa 0.11 load(sr=22050, res_type='polyphase') + melspectrogram + power_to_db, via soundfile/scipy/numpy",
+            "pipeline": f"librosa 0.11 load(sr=22050, res_type='{args.res_type}') + melspectrogram + power_to_db, via soundfile/scipy/numpy",
+            "res_type": args.res_type,
             "libsndfile": sf.__libsndfile_version__,
             "numpy": np.__version__,
             "scipy": scipy.__version__,
