@@ -155,6 +155,7 @@ interface EngineMeasurement {
   decoder: DecoderName;
   resampler: ResType;
   decode_ms: number;
+  /** Resample to 22.05 kHz (decode_ms includes the mono mix). */
   mono_resample_ms: number;
   logmel_ms: number;
   end_to_end_ms: number;
@@ -189,7 +190,8 @@ async function measureEngine(engine: AudioEngine, clipsDir: string, files: strin
     let last: Float32Array | null = null;
     let scale = 1;
     for (let r = 0; r < runs; r++) {
-      const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file, { engine }));
+      // As loadAudioBytes: decoded and mixed to mono in one step (the native path mixes libmpg123's output).
+      const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file, { engine, mixToMono: true }));
       clip.cDecode.push(cpuLast);
       decoder = decoded.decoder;
       const [y, tMono] = time(() => resampleAs(toMono(decoded.channels), decoded.sampleRate, 22050, resampler));

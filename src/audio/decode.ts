@@ -38,6 +38,8 @@ export interface DecodedAudio {
   warnings: string[];
   /** Which decoder ran. */
   decoder: DecoderName;
+  /** Channels in the stream (`channels` holds one when decoded with `mixToMono`). */
+  sourceChannels: number;
 }
 
 export interface DecodeOptions {
@@ -45,6 +47,11 @@ export interface DecodeOptions {
   minDurationS?: number;
   /** auto | native | wasm; default: `computeSettings().audio`. */
   engine?: AudioEngine;
+  /**
+   * Return the channels' mean (librosa.to_mono, the same float32 values as toMono) as the one channel:
+   * the native path mixes straight from libmpg123's interleaved output, one pass and no per-channel copies.
+   */
+  mixToMono?: boolean;
 }
 
 // ---------------------------------------------------------------- frame-header walk
@@ -331,6 +338,8 @@ interface RawDecode {
   samplesDecoded: number;
   sampleRate: number;
   warnings: string[];
+  /** The stream's channels, where the decoder mixed them (the native path). */
+  channels?: number;
 }
 
 /** The WASM decoder: one shared instance, one file at a time. */
@@ -344,10 +353,17 @@ function decodeWasm(audio: Uint8Array): Promise<RawDecode> {
   });
 }
 
-/** libmpg123 in-process (synchronous); interleaved output split into channels. */
-function decodeNative(audio: Uint8Array, scan: StreamScan): RawDecode {
+/** libmpg123 in-process (synchronous); interleaved output split into channels, or mixed to their mean. */
+function decodeNative(audio: Uint8Array, scan: StreamScan, mixToMono: boolean): RawDecode {
   const r = decodeWithMpg123(audio, scan.frames * scan.first.samplesPerFrame, scan.first.channels);
   const channelData: Float32Array[] = [];
+  if (mixToMono && r.channels === 2) {
+    // (l + r)·0.5 rounded once to float32: toMono's (and numpy's float32 mean's) value.
+    const mono = new Float32Array(r.frames);
+    const x = r.interleaved;
+    for (let i = 0, j = 0; i < r.frames; i++, j += 2) mono[i] = (x[j] + x[j + 1]) * 0.5;
+    return { channelData: [mono], samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings, channels: 2 };
+  }
   for (let c = 0; c < r.channels; c++) channelData.push(new Float32Array(r.frames));
   if (r.channels === 1) channelData[0].set(r.interleaved);
   else {
@@ -358,7 +374,7 @@ function decodeNative(audio: Uint8Array, scan: StreamScan): RawDecode {
       b[i] = x[j + 1];
     }
   }
-  return { channelData, samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings };
+  return { channelData, samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings, channels: r.channels };
 }
 
 /**
@@ -371,7 +387,8 @@ export async function decodeMp3(bytes: Uint8Array, source = "<bytes>", opts: Dec
   const decoderName = resolveDecoder(opts.engine);
   const scan = scanMp3(bytes, source);
   const audio = scan.audioStart > 0 ? bytes.subarray(scan.audioStart) : bytes;
-  const out = decoderName === "libmpg123" ? decodeNative(audio, scan) : await decodeWasm(audio);
+  const mixToMono = opts.mixToMono === true;
+  const out = decoderName === "libmpg123" ? decodeNative(audio, scan, mixToMono) : await decodeWasm(audio);
   const warnings = out.warnings;
   const announcedShort = scan.announcedFrames !== null && scan.frames + 1 < scan.announcedFrames;
   const truncated = scan.cutInFrame || announcedShort;
@@ -389,8 +406,10 @@ export async function decodeMp3(bytes: Uint8Array, source = "<bytes>", opts: Dec
       `only ${durationS.toFixed(3)} s of audio decoded (minimum ${minDurationS} s)${truncated ? "; the file is cut short" : ""}`,
     );
   }
-  const channels = scan.first.channels === 1 ? [out.channelData[0]] : out.channelData.slice(0, 2);
-  return { channels, sampleRate, durationS, truncated, warnings, decoder: decoderName };
+  const sourceChannels = scan.first.channels === 1 ? 1 : 2;
+  let channels = sourceChannels === 1 ? [out.channelData[0]] : out.channelData.slice(0, 2);
+  if (mixToMono && channels.length > 1) channels = [toMono(channels)];
+  return { channels, sampleRate, durationS, truncated, warnings, decoder: decoderName, sourceChannels };
 }
 
 /** Mean of the channels (librosa.to_mono); a single channel is returned as is (not copied). */

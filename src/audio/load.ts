@@ -54,8 +54,9 @@ export function requestedResType(opts: Pick<LoadOptions, "resType" | "quality">)
 export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: LoadOptions = {}): Promise<LoadedAudio> {
   const sr = opts.sr === undefined ? 22050 : opts.sr;
   const resType = resolveResampler(requestedResType(opts), opts.engine);
-  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS, engine: opts.engine });
-  let pcm = opts.mono === false ? decoded.channels[0] : toMono(decoded.channels);
+  const mono = opts.mono !== false;
+  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS, engine: opts.engine, mixToMono: mono });
+  let pcm = mono ? toMono(decoded.channels) : decoded.channels[0];
   if (opts.durationS !== undefined) {
     // librosa offsets/durations are in source samples, cut before resampling.
     const keep = Math.round(opts.durationS * decoded.sampleRate);
@@ -70,7 +71,7 @@ export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: Lo
     sourceRate: decoded.sampleRate,
     durationS: out.length / targetRate,
     truncated: decoded.truncated,
-    sourceChannels: decoded.channels.length,
+    sourceChannels: decoded.sourceChannels,
     warnings: decoded.warnings,
     decoder: decoded.decoder,
     resampler: same ? null : resType,

@@ -86,7 +86,7 @@ export function nativeMpg123(): Mpg123Api | null {
 }
 
 export interface NativeDecodeResult {
-  /** Interleaved float32 samples, `frames * channels` long. */
+  /** Interleaved float32 samples, `frames * channels` long: a view of a buffer reused by the next call. */
   interleaved: Float32Array;
   channels: number;
   sampleRate: number;
@@ -94,6 +94,8 @@ export interface NativeDecodeResult {
   /** libmpg123's complaints, if it stopped on an error. */
   warnings: string[];
 }
+
+let scratch = new Float32Array(0);
 
 /**
  * Decode a whole MP3 byte stream with libmpg123. `expectedFrames` (PCM frames, from the header walk) sizes
@@ -108,7 +110,9 @@ export function decodeWithMpg123(bytes: Uint8Array, expectedFrames: number, maxC
   try {
     const fed = m.feed(m.handle, bytes, bytes.length) as number;
     if (fed !== MPG123_OK) throw new Error(`mpg123_feed: ${m.strerror(m.handle)}`);
-    let out = new Float32Array(Math.max(4096, (expectedFrames + 4096) * maxChannels));
+    // One output buffer for every file (a fresh 10 MB array per clip costs its page faults each time).
+    if (scratch.length < Math.max(4096, (expectedFrames + 4096) * maxChannels)) scratch = new Float32Array(Math.max(4096, (expectedFrames + 4096) * maxChannels));
+    let out = scratch;
     let filled = 0;
     const done = [0];
     let channels = maxChannels;
@@ -118,6 +122,7 @@ export function decodeWithMpg123(bytes: Uint8Array, expectedFrames: number, maxC
         const grown = new Float32Array(out.length * 2);
         grown.set(out.subarray(0, filled));
         out = grown;
+        scratch = grown;
       }
       const room = out.subarray(filled);
       const rc = m.read(m.handle, room, room.length * 4, done) as number;

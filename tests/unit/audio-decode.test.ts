@@ -56,6 +56,11 @@ for (const eng of audioEngines()) {
     const three = toMono([new Float32Array([3, 0]), new Float32Array([0, 3]), new Float32Array([3, 3])]);
     assert.deepEqual(Array.from(three), [2, 2]);
     assert.throws(() => toMono([]), /no channels/);
+    // Mixed by the decoder (mixToMono): bit for bit toMono of the channels, and the stream still says 2.
+    const mixed = await dec(encodeToneMp3({ sampleRate: 44100, channels: 2, durationS: 2, freqs: [440, 880] }), "tone.mp3", { mixToMono: true });
+    assert.equal(mixed.channels.length, 1);
+    assert.equal(mixed.sourceChannels, 2);
+    assert.deepEqual(mixed.channels[0], mono);
   });
 
   test(`[${eng.engine}] an ID3v2 tag before the audio is skipped`, { skip: eng.skip }, async () => {
