@@ -11,5 +11,5 @@ export * from "./models";
 export * from "./analysis";
 export * from "./train";
 export * from "./eval";
-// The study notebooks' conveniences (studyConfig, ensureStudyCache, …) as one namespace: lab.study.*
-export * as study from "./notebook/study";
+// The study stage (studyConfig, ensureStudyCache, trainStudyModel, generateFigures, …): lab.study.*
+export * as study from "./study";
