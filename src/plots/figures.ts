@@ -733,6 +733,15 @@ export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" 
   runComparison: ["run-comparison", "run-comparison-table"],
 };
 
+/** A figure's text with no claim of a held-out test (for runs whose test tracks are not held out). */
+function withoutTestClaims(content: string): string {
+  return content
+    .replace(/test accuracy/g, "accuracy (not a test score)")
+    .replace(/test set/g, "evaluation tracks")
+    .replace(/test tracks/g, "evaluation tracks")
+    .replace(/\(test\)/g, "(evaluation)");
+}
+
 /**
  * Render every report figure whose input is present. A figure whose input is bad is reported in
  * `problems` (with the figure name) and the others are still rendered.
@@ -746,7 +755,7 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
   const testSet = note ? "evaluation tracks" : "test set";
   const add = (name: string, kind: "svg" | "html", caption: string, render: () => string) => {
     try {
-      const content = render();
+      const content = note ? withoutTestClaims(render()) : render();
       figures.push({ name, kind, caption, content: note && kind === "svg" ? withTitle(content, `⚠ ${note}`) : note ? `<p><strong>⚠ ${escapeHtml(note)}</strong></p>\n${content}` : content });
     } catch (err) {
       problems.push(`${name}: ${(err as Error).message}`);
