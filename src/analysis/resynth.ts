@@ -5,7 +5,6 @@
 // the summed squared window. Notebooks play the result with audioElementHtml (a WAV data URI).
 import { DEFAULT_MEL_OPTIONS, frameCount, hannWindow, melFilterbank, type MelOptions } from "../features/melspec";
 import { resizeMapBilinear } from "./saliency";
-import { escapeHtml } from "../util/html";
 
 // ------------------------------------------------------------------ complex FFT
 
@@ -276,60 +275,4 @@ function resynthesise(pcm: Float32Array, melMask: MelMap, mel: MelOptions, start
     }
   }
   return istft(spec, { ...mel, length: pcm.length });
-}
-
-// ------------------------------------------------------------------ WAV + <audio>
-
-/** 16-bit PCM mono WAV bytes (samples clipped to [−1, 1]). */
-export function encodeWav16(pcm: ArrayLike<number>, sr: number): Uint8Array {
-  if (!Number.isInteger(sr) || sr < 1) throw new RangeError(`encodeWav16: sample rate must be a positive integer, got ${sr}`);
-  const n = pcm.length;
-  const out = new Uint8Array(44 + 2 * n);
-  const view = new DataView(out.buffer);
-  const ascii = (offset: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[offset + i] = s.charCodeAt(i);
-  };
-  ascii(0, "RIFF");
-  view.setUint32(4, 36 + 2 * n, true);
-  ascii(8, "WAVE");
-  ascii(12, "fmt ");
-  view.setUint32(16, 16, true);
-  view.setUint16(20, 1, true); // PCM
-  view.setUint16(22, 1, true); // mono
-  view.setUint32(24, sr, true);
-  view.setUint32(28, sr * 2, true);
-  view.setUint16(32, 2, true);
-  view.setUint16(34, 16, true);
-  ascii(36, "data");
-  view.setUint32(40, 2 * n, true);
-  for (let i = 0; i < n; i++) {
-    const v = Math.max(-1, Math.min(1, pcm[i]));
-    view.setInt16(44 + 2 * i, Math.round(v < 0 ? v * 32768 : v * 32767), true);
-  }
-  return out;
-}
-
-
-/**
- * `<figure>` with a label and an `<audio controls>` playing `pcm` from a WAV data URI. With `normalise`
- * (default true) the peak is scaled to −1 dBFS, so quiet masked audio is audible.
- */
-export function audioElementHtml(pcm: ArrayLike<number>, sr: number, label: string, opts: { normalise?: boolean } = {}): string {
-  let samples: ArrayLike<number> = pcm;
-  if (opts.normalise ?? true) {
-    let peak = 0;
-    for (let i = 0; i < pcm.length; i++) peak = Math.max(peak, Math.abs(pcm[i]));
-    if (peak > 0) {
-      const g = Math.pow(10, -1 / 20) / peak;
-      samples = Float32Array.from(pcm as ArrayLike<number>, (v) => v * g);
-    }
-  }
-  const wav = encodeWav16(samples, sr);
-  const uri = `data:audio/wav;base64,${Buffer.from(wav.buffer, wav.byteOffset, wav.byteLength).toString("base64")}`;
-  return `<figure class="fmalab-audio" style="display:inline-block;margin:4px 12px 4px 0"><figcaption>${escapeHtml(label)}</figcaption><audio controls preload="none" src="${uri}"></audio></figure>`;
-}
-
-/** The original crop and "what the model used" side by side, for a notebook cell. */
-export function listenComparisonHtml(original: ArrayLike<number>, masked: ArrayLike<number>, sr: number, labels: [string, string] = ["original", "what the model used"]): string {
-  return `<div class="fmalab-listen">${audioElementHtml(original, sr, labels[0])}${audioElementHtml(masked, sr, labels[1])}</div>`;
 }

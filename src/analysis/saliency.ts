@@ -496,3 +496,29 @@ export function rowMassFraction(map: ArrayLike<number>, height: number, width: n
   }
   return total > 0 ? inside / total : 0;
 }
+
+/**
+ * The `windowFrames`-frame stretch of time holding the most saliency (a map nMels × nFrames, row-major):
+ * its start frame and its share of the map's total |mass|. For listening to what the model looked at.
+ */
+export function mostSalientWindow(map: ArrayLike<number>, nMels: number, nFrames: number, windowFrames: number): { startFrame: number; share: number } {
+  const w = Math.max(1, Math.min(nFrames, Math.round(windowFrames)));
+  const column = new Float64Array(nFrames);
+  let total = 0;
+  for (let m = 0; m < nMels; m++) {
+    for (let t = 0; t < nFrames; t++) column[t] += Math.abs(map[m * nFrames + t]);
+  }
+  for (let t = 0; t < nFrames; t++) total += column[t];
+  let sum = 0;
+  for (let t = 0; t < w; t++) sum += column[t];
+  let best = sum;
+  let bestStart = 0;
+  for (let t = w; t < nFrames; t++) {
+    sum += column[t] - column[t - w];
+    if (sum > best) {
+      best = sum;
+      bestStart = t - w + 1;
+    }
+  }
+  return { startFrame: bestStart, share: total > 0 ? best / total : 0 };
+}

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, [string, Loader]> = {
   figures: ["regenerate the report figures (SVG + PNG, interactive HTML) into figures/", async () => (await import("./commands/figures")).command],
   notebooks: ["execute every notebook headlessly into out/notebooks/", async () => (await import("./commands/notebooks")).command],
   lab: ["open the notebooks in Jupyter with the project's tslab kernel", async () => (await import("./commands/lab")).command],
+  "study-train": ["train items of the study's run plan (the main job's background tasks)", async () => (await import("./commands/study-train")).command],
   main: ["the main job (npm start): Jupyter, data, pipeline steps, notebooks, out/report/index.html", async () => (await import("./commands/main")).command],
 };
 

@@ -78,8 +78,11 @@ export function fmaArchive(name: string): FmaArchive | null {
   return Object.prototype.hasOwnProperty.call(FMA_ARCHIVES, name) ? FMA_ARCHIVES[name as FmaArchiveName] : null;
 }
 
-/** The base URL to download from: explicit option, else env FMA_BASE_URL, else the official server. Always ends in "/". */
-export function fmaBaseUrl(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * The base URL to download from: explicit option, else `env.FMA_BASE_URL` (the CLI passes its environment;
+ * library code reads none), else the official server. Always ends in "/".
+ */
+export function fmaBaseUrl(explicit?: string, env: Readonly<Record<string, string | undefined>> = {}): string {
   const raw = explicit ?? env.FMA_BASE_URL ?? FMA_DEFAULT_BASE_URL;
   let url: URL;
   try {

@@ -165,6 +165,11 @@ export function getModelSpec(name: string): ModelSpec {
   return spec;
 }
 
+/** Whether a zoo model takes a feature vector (spec.input.kind "features") rather than a spectrogram. */
+export function isFeatureModel(name: string): boolean {
+  return getModelSpec(name).input.kind === "features";
+}
+
 /** Build a fresh model of the zoo by name. */
 export function createModel(name: string, opts: ModelBuildOptions = {}): tf.LayersModel {
   return getModelSpec(name).build(opts);

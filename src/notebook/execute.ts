@@ -93,21 +93,6 @@ export function cleanKernelErrorText(stderr: string): string {
     .replace(/\s+$/, "");
 }
 
-/**
- * The dataset folder notebooks use: FMALAB_DATA, else FMA_DIR (a real FMA metadata+audio folder), else the
- * generated data/synthetic, else ../shared/fma-sample when present. Relative paths are taken from the
- * project root (the kernel's cwd).
- */
-export function notebookDataDir(): string {
-  const fromEnv = process.env.FMALAB_DATA || process.env.FMA_DIR;
-  if (fromEnv) return path.resolve(PROJECT_ROOT, fromEnv);
-  const synthetic = path.join(PROJECT_ROOT, "data", "synthetic");
-  if (fs.existsSync(synthetic)) return synthetic;
-  const sample = path.resolve(PROJECT_ROOT, "..", "shared", "fma-sample");
-  if (fs.existsSync(sample)) return sample;
-  return synthetic;
-}
-
 /** Execute one notebook headlessly; resolves with timings, rejects with a NotebookExecutionError. */
 export async function executeNotebook(notebookPath: string, options: ExecuteNotebookOptions = {}): Promise<NotebookResult> {
   const notebook = path.resolve(notebookPath);

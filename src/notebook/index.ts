@@ -10,7 +10,6 @@ export {
 } from "./jupyter";
 export {
   executeNotebook,
-  notebookDataDir,
   listNotebooks,
   cleanKernelErrorText,
   NotebookExecutionError,

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { PROJECT_ROOT } from "../util/fs";
+import { processEnvironment } from "../study/settings";
 
 /** The project's kernelspec name (jupyter/kernels/fmalab-tslab/kernel.json). */
 export const NOTEBOOK_KERNEL_NAME = "fmalab-tslab";
@@ -20,7 +21,7 @@ export const NOTEBOOKS_DIR: string = path.join(PROJECT_ROOT, "notebooks");
  * else `python3` from PATH.
  */
 export function jupyterPython(): string {
-  const fromEnv = process.env.FMALAB_PYTHON;
+  const fromEnv = processEnvironment().FMALAB_PYTHON;
   if (fromEnv) return fromEnv;
   return fs.existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 }
@@ -31,9 +32,9 @@ export function jupyterPython(): string {
  * debugger warnings about frozen modules are silenced.
  */
 export function jupyterEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  env.JUPYTER_PATH = [PROJECT_JUPYTER_DIR, process.env.JUPYTER_PATH].filter((p) => p).join(path.delimiter);
-  env.PATH = [path.dirname(process.execPath), process.env.PATH].filter((p) => p).join(path.delimiter);
+  const env: NodeJS.ProcessEnv = { ...processEnvironment() } as NodeJS.ProcessEnv;
+  env.JUPYTER_PATH = [PROJECT_JUPYTER_DIR, processEnvironment().JUPYTER_PATH].filter((p) => p).join(path.delimiter);
+  env.PATH = [path.dirname(process.execPath), processEnvironment().PATH].filter((p) => p).join(path.delimiter);
   env.PYDEVD_DISABLE_FILE_VALIDATION = "1";
   for (const [key, value] of Object.entries(extra)) {
     if (value === undefined) delete env[key];

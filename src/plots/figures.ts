@@ -693,6 +693,11 @@ export function runComparisonHtml(rows: ReadonlyArray<Record<string, unknown>>):
 export interface ReportFigureInputs {
   /** Run the run-specific figures come from (for captions). */
   runId?: string;
+  /**
+   * Set when the run's test tracks are not held out (a smoke run, unrecorded splits) or the splits are not
+   * the official ones: said in every figure's title, and "(test set)" is not claimed.
+   */
+  splitNote?: string;
   genreSplitCounts?: GenreSplitCount[];
   genres?: GenreNode[];
   exampleSpectrograms?: { panels: GenreSpectrogramPanel[]; sr: number; hopLength: number };
@@ -715,7 +720,7 @@ export interface RenderedFigure {
 }
 
 /** What each input feeds, for "missing" messages. */
-export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId">, string[]> = {
+export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" | "splitNote">, string[]> = {
   genreSplitCounts: ["genre-distribution"],
   genres: ["genre-tree"],
   exampleSpectrograms: ["example-spectrograms"],
@@ -728,6 +733,15 @@ export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId">
   runComparison: ["run-comparison", "run-comparison-table"],
 };
 
+/** A figure's text with no claim of a held-out test (for runs whose test tracks are not held out). */
+function withoutTestClaims(content: string): string {
+  return content
+    .replace(/test accuracy/g, "accuracy (not a test score)")
+    .replace(/test set/g, "evaluation tracks")
+    .replace(/test tracks/g, "evaluation tracks")
+    .replace(/\(test\)/g, "(evaluation)");
+}
+
 /**
  * Render every report figure whose input is present. A figure whose input is bad is reported in
  * `problems` (with the figure name) and the others are still rendered.
@@ -736,9 +750,13 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
   const figures: RenderedFigure[] = [];
   const problems: string[] = [];
   const run = inputs.runId ? ` — run ${inputs.runId}` : "";
+  const note = inputs.splitNote;
+  // With a split note, no figure says "test set"; every SVG title carries the note (a line above the figure).
+  const testSet = note ? "evaluation tracks" : "test set";
   const add = (name: string, kind: "svg" | "html", caption: string, render: () => string) => {
     try {
-      figures.push({ name, kind, caption, content: render() });
+      const content = note ? withoutTestClaims(render()) : render();
+      figures.push({ name, kind, caption, content: note && kind === "svg" ? withTitle(content, `⚠ ${note}`) : note ? `<p><strong>⚠ ${escapeHtml(note)}</strong></p>\n${content}` : content });
     } catch (err) {
       problems.push(`${name}: ${(err as Error).message}`);
     }
@@ -751,8 +769,8 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
   }
   if (inputs.evaluation) {
     const ev = inputs.evaluation;
-    add("confusion-matrix", "svg", "test-set confusion matrix", () => confusionMatrixSvg(ev.classes, ev.confusion, { title: `Confusion matrix (test set${run})` }));
-    add("per-class-scores", "svg", "per-genre precision/recall/F1", () => perClassScoresFigure(ev.perClass, { title: `Per-genre precision, recall and F1 (test set${run})` }));
+    add("confusion-matrix", "svg", "test-set confusion matrix", () => confusionMatrixSvg(ev.classes, ev.confusion, { title: `Confusion matrix (${testSet}${run})` }));
+    add("per-class-scores", "svg", "per-genre precision/recall/F1", () => perClassScoresFigure(ev.perClass, { title: `Per-genre precision, recall and F1 (${testSet}${run})` }));
     add("per-class-scores-table", "html", "per-genre scores table", () => perClassScoresHtml(ev.perClass));
   }
   if (inputs.metrics) add("training-curves", "svg", "loss and accuracy per epoch", () => trainingCurvesFigure(inputs.metrics!, { title: `Training and validation curves${run}` }));
@@ -765,7 +783,7 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
     const c = inputs.cooccurrence;
     add("genre-cooccurrence", "svg", `genre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName }));
   }
-  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (test set${run})` }));
+  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})` }));
   if (inputs.runComparison) {
     add("run-comparison", "svg", "test accuracy per run", () => runComparisonFigure(inputs.runComparison!));
     add("run-comparison-table", "html", "run comparison table", () => runComparisonHtml(inputs.runComparison! as unknown as Array<Record<string, unknown>>));

@@ -15,3 +15,4 @@ export { encodePng, pngDataUri, crc32 } from "./png";
 export * from "./spectrogram";
 export * from "./figures";
 export * from "./plotly";
+export { audioExcerptHtml, encodeWav16, type AudioExcerptOptions } from "./audio";

@@ -364,3 +364,17 @@ export function spectrogramGrid(
   return parts.join("\n");
 }
 
+/** Frames `start … start+frames` of a row-major nMels × nFrames spectrogram (for smaller pictures). */
+export function cropSpectrogram(
+  spec: { data: ArrayLike<number>; nMels: number; nFrames: number },
+  start: number,
+  frames: number,
+): { data: Float32Array; nMels: number; nFrames: number } {
+  const s = Math.max(0, Math.min(spec.nFrames - 1, Math.floor(start)));
+  const n = Math.max(1, Math.min(spec.nFrames - s, Math.floor(frames)));
+  const data = new Float32Array(spec.nMels * n);
+  for (let m = 0; m < spec.nMels; m++) {
+    for (let t = 0; t < n; t++) data[m * n + t] = spec.data[m * spec.nFrames + s + t];
+  }
+  return { data, nMels: spec.nMels, nFrames: n };
+}

@@ -41,6 +41,8 @@ export interface TrainingData {
   nMels: number | null;
   /** The cache folder, when read from one. */
   cacheDir?: string;
+  /** What the splits hold when they are not the dataset's own (a smoke run, a re-split): recorded in the run. */
+  splits?: { mode: "official" | "smoke" | "resplit"; summary: string };
 }
 
 /** Training data held in memory (tests, notebooks with a handful of clips). */

@@ -42,9 +42,46 @@ export interface RunConfigFile {
     excluded: number;
     /** The first excluded tracks and why. */
     excludedSample: Array<{ trackId: number; reason: string }>;
+    /**
+     * What the splits held: the dataset's own, a smoke run's or a re-split, and how many test tracks were
+     * also training tracks (absent in runs trained before it was recorded).
+     */
+    splits?: RunSplits;
   };
   /** The engine that trained: backend, its threads, the BLAS (library, threads) under wasm, one line naming all. */
   backend: { backend: string; threads: number; note: string; engine?: string; blas?: { library: string; file: string; threads: number | null } | null };
+}
+
+/** What a run's splits held (config.json data.splits). */
+export interface RunSplits {
+  mode: "official" | "smoke" | "resplit";
+  summary: string;
+  /** Test tracks that were also training tracks. */
+  testOverlap: number;
+}
+
+/** The splits of a run from its tracks (overlap counted from the tracks themselves, whatever the label). */
+export function runSplitsOf(tracks: ReadonlyArray<{ trackId: number; split: Split }>, declared?: { mode: RunSplits["mode"]; summary: string }): RunSplits {
+  const training = new Set(tracks.filter((t) => t.split === "training").map((t) => t.trackId));
+  const testOverlap = new Set(tracks.filter((t) => t.split === "test" && training.has(t.trackId)).map((t) => t.trackId)).size;
+  return { mode: declared?.mode ?? "official", summary: declared?.summary ?? "the dataset's own splits", testOverlap };
+}
+
+/**
+ * Whether a run's test evaluation is a test score: its test tracks are known to be disjoint from its
+ * training tracks and it is not a smoke run. Runs that do not record their splits are not (retrain them).
+ */
+export function hasHeldOutTest(config: { data: { splits?: RunSplits } }): boolean {
+  const s = config.data.splits;
+  return s !== undefined && s.mode !== "smoke" && s.testOverlap === 0;
+}
+
+/** What to call a run's evaluation accuracy: "test accuracy" only when hasHeldOutTest. */
+export function scoreName(config: { data: { splits?: RunSplits } }): string {
+  if (hasHeldOutTest(config)) return "test accuracy";
+  const s = config.data.splits;
+  if (s === undefined) return "accuracy on unrecorded splits (not a test score)";
+  return s.mode === "smoke" ? "smoke-run accuracy on training tracks (not a test score)" : "accuracy on tracks seen in training (not a test score)";
 }
 
 export const RUN_FILES = {

@@ -39,7 +39,7 @@ import {
 } from "./examples";
 import { mixupBatch } from "./augment";
 import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
-import { checkRunId, defaultRunId, RUN_FILES, type EpochMetrics, type RunConfigFile } from "./runs";
+import { checkRunId, defaultRunId, runSplitsOf, RUN_FILES, type EpochMetrics, type RunConfigFile, type RunSplits } from "./runs";
 import { openTrainingData } from "./sources";
 import { batchGradients, dropoutLayers } from "./step";
 import { GradientReplicas, blasThreadsPerReplica } from "./data-parallel";
@@ -84,6 +84,8 @@ export interface RunRecord {
   backend: BackendChoice;
   evaluation: EvaluationResult | null;
   excluded: Array<{ trackId: number; reason: string }>;
+  /** What the splits held (config.json data.splits): whether `evaluation` is a test score (hasHeldOutTest). */
+  splits?: RunSplits;
 }
 
 /** checkpoint/state.json. */
@@ -512,6 +514,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
         tracks: { training: examples.training.length, validation: examples.validation.length, test: examples.test.length },
         excluded: data.excluded.length,
         excludedSample: data.excluded.slice(0, 50),
+        splits: runSplitsOf((Object.keys(examples) as Split[]).flatMap((s) => examples[s].map((e) => ({ trackId: e.trackId, split: s }))), data.splits),
       },
       backend,
     };
@@ -520,7 +523,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
 
   log(
     `fmalab train: run ${runId} | model ${config.model} (${countParams(model).toLocaleString("en")} params) | ${backend.engine} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
-      `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}`,
+      `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}${data.splits && data.splits.mode !== "official" ? ` | splits: ${data.splits.summary}` : ""}`,
   );
   const cores = os.cpus().length;
   if (backend.backend === "wasm" && !backend.blas && config.replicas < cores) {
@@ -681,6 +684,7 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
       backend,
       evaluation,
       excluded: data.excluded,
+      splits: readJsonFile<RunConfigFile>(configFile, "run config").data.splits,
     };
   } finally {
     await replicas?.close();

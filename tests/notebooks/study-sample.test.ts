@@ -1,4 +1,4 @@
-// The study notebooks' settings (src/notebook/study.ts) and the five study notebooks executed on the real
+// The study stage's settings (src/study) and the five study notebooks executed on the real
 // 8-clip sample (../shared/fma-sample: 1–2 tracks per genre, so training there is a smoke run that must
 // not crash). Tests that need ../shared skip, saying so, when it is absent.
 import { test } from "node:test";
@@ -7,7 +7,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { executeNotebook, listNotebooks } from "../../src/notebook";
-import * as study from "../../src/notebook/study";
+import * as study from "../../src/study";
+import { mostSalientWindow } from "../../src/analysis/saliency";
+import { cropSpectrogram } from "../../src/plots/spectrogram";
+import { audioExcerptHtml } from "../../src/plots/audio";
 import { openDataset } from "../../src/data";
 import { decodeMp3 } from "../../src/audio";
 import { PROJECT_ROOT } from "../../src/util/fs";
@@ -73,25 +76,25 @@ test("mostSalientWindow finds the stretch of time holding the most saliency", ()
   const map = new Float32Array(nMels * nFrames);
   for (let m = 0; m < nMels; m++) for (let t = 30; t < 35; t++) map[m * nFrames + t] = m === 0 ? -2 : 1; // signs do not matter
   map[5] = 0.5;
-  const w = study.mostSalientWindow(map, nMels, nFrames, 5);
+  const w = mostSalientWindow(map, nMels, nFrames, 5);
   assert.equal(w.startFrame, 30);
   const total = 5 * (2 + 3) + 0.5;
   assert.ok(Math.abs(w.share - 25 / total) < 1e-9, `share ${w.share}`);
-  assert.deepEqual(study.mostSalientWindow(new Float32Array(8), 2, 4, 2), { startFrame: 0, share: 0 });
+  assert.deepEqual(mostSalientWindow(new Float32Array(8), 2, 4, 2), { startFrame: 0, share: 0 });
 });
 
 test("cropSpectrogram keeps the rows and cuts the frames", () => {
   const spec = { data: Float32Array.from({ length: 2 * 6 }, (_, i) => i), nMels: 2, nFrames: 6 };
-  const c = study.cropSpectrogram(spec, 2, 3);
+  const c = cropSpectrogram(spec, 2, 3);
   assert.equal(c.nFrames, 3);
   assert.deepEqual(Array.from(c.data), [2, 3, 4, 8, 9, 10]);
-  assert.equal(study.cropSpectrogram(spec, 4, 10).nFrames, 2, "clamped at the end");
+  assert.equal(cropSpectrogram(spec, 4, 10).nFrames, 2, "clamped at the end");
 });
 
 test("audioExcerptHtml embeds a playable MP3 of the requested excerpt", async () => {
   const sr = 22050;
   const pcm = Float32Array.from({ length: sr * 4 }, (_, i) => 1.5 * Math.sin((2 * Math.PI * 440 * i) / sr)); // clipped peak on purpose
-  const html = await study.audioExcerptHtml(pcm, sr, { startS: 1, seconds: 2, caption: "a <tone>" });
+  const html = await audioExcerptHtml(pcm, sr, { startS: 1, seconds: 2, caption: "a <tone>" });
   const m = /src="data:audio\/mpeg;base64,([^"]+)"/.exec(html);
   assert.ok(m, "an <audio> element with an MP3 data URI");
   assert.match(html, /a &lt;tone&gt;/, "the caption is escaped");
@@ -125,7 +128,7 @@ test("studyTrackIds on the real sample: per split and genre, first tracks by id,
   // The sample has every labelled clip within the quick limits, and no genre in every split: a smoke run.
   assert.equal(ids.length, ds.tracks.records.filter((r) => r.split && r.genreTop).length);
   assert.equal(study.isSmokeRun(cfg, ds), true);
-  assert.deepEqual(study.countBySplit(ds, ids), {
+  assert.deepEqual(study.countBySplit(ids.map((id) => ({ split: ds.tracks.byId(id)!.split! }))), {
     training: ds.tracks.split("training").size,
     validation: ds.tracks.split("validation").size,
     test: ds.tracks.split("test").size,

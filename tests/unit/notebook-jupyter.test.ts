@@ -3,7 +3,9 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { cleanKernelErrorText, jupyterEnv, missingPythonModules, notebookDataDir, PROJECT_JUPYTER_DIR } from "../../src/notebook";
+import { cleanKernelErrorText, jupyterEnv, missingPythonModules, PROJECT_JUPYTER_DIR } from "../../src/notebook";
+import { dataDirFromEnv } from "../../src/study/settings";
+import { DEFAULT_DATA_DIR } from "../../src/study/config";
 import { PROJECT_ROOT } from "../../src/util/fs";
 
 test("missingPythonModules lists exactly the modules Python cannot import", async () => {
@@ -21,20 +23,11 @@ test("jupyterEnv puts the project kernels and this Node first, keeps the rest, a
   assert.equal(PROJECT_JUPYTER_DIR, path.join(PROJECT_ROOT, "jupyter"));
 });
 
-test("notebookDataDir prefers FMALAB_DATA (relative to the project root), then FMA_DIR", () => {
-  const saved = { data: process.env.FMALAB_DATA, fma: process.env.FMA_DIR };
-  try {
-    process.env.FMALAB_DATA = "some/where";
-    process.env.FMA_DIR = "/fma";
-    assert.equal(notebookDataDir(), path.join(PROJECT_ROOT, "some", "where"));
-    delete process.env.FMALAB_DATA;
-    assert.equal(notebookDataDir(), "/fma");
-  } finally {
-    for (const [key, value] of [["FMALAB_DATA", saved.data], ["FMA_DIR", saved.fma]] as const) {
-      if (value === undefined) delete process.env[key];
-      else process.env[key] = value;
-    }
-  }
+test("the dataset folder: FMALAB_DATA (relative to the project root), then FMA_DIR, then the one default", () => {
+  assert.equal(dataDirFromEnv({ FMALAB_DATA: "some/where", FMA_DIR: "/fma" }), path.join(PROJECT_ROOT, "some", "where"));
+  assert.equal(dataDirFromEnv({ FMA_DIR: "/fma" }), "/fma");
+  assert.equal(dataDirFromEnv({}), DEFAULT_DATA_DIR);
+  assert.equal(DEFAULT_DATA_DIR, path.join(PROJECT_ROOT, "data", "synthetic"));
 });
 
 test("cleanKernelErrorText keeps the message and the cell frames, drops tslab and node:vm frames", () => {

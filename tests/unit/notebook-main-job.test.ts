@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, resultsHtml, type MainContext } from "../../src/cli/commands/main";
-import { findReusableRun, studyConfig, studyReusesRuns, studyRunPlan, studyTrainConfig } from "../../src/notebook/study";
+import { findReusableRun, studyConfig, studyRunPlan, studyTrainConfig } from "../../src/study";
 import { resolveTrainConfig } from "../../src/train/config";
 
 test("the main job lists its steps in order, setup and data first, report last", () => {
@@ -119,10 +119,10 @@ test("the run plan is what notebook 03 trains: the default CNN first, baselines,
 
 test("runs are reused unless FMALAB_RETRAIN=1, never in the test settings", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-reuse-"));
-  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), {}), true);
-  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), { FMALAB_RETRAIN: "1" }), false);
-  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir }), { FMALAB_RETRAIN: "0" }), true);
-  assert.equal(studyReusesRuns(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }), {}), false);
+  assert.equal(studyConfig({ FMALAB_DATA: dir }).retrain, false);
+  assert.equal(studyConfig({ FMALAB_DATA: dir, FMALAB_RETRAIN: "1" }).retrain, true);
+  assert.equal(studyConfig({ FMALAB_DATA: dir, FMALAB_RETRAIN: "0" }).retrain, false);
+  assert.equal(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }).retrain, true);
 });
 
 test("findReusableRun accepts only a finished run of the same configuration on the same tracks", () => {
@@ -138,14 +138,15 @@ test("findReusableRun accepts only a finished run of the same configuration on t
     { trackId: 20, genre: "Rock", split: "test" as const },
   ];
   const data = { source: dataDir, tracks: tracks, excluded: [], reader: null as never, nMels: 128, cacheDir: "/cache/x" };
-  const writeRun = (train: object, counts = { training: 4, validation: 1, test: 1 }, parts = { evaluation: true, last: true }) => {
+  const official = { mode: "official", summary: "official FMA splits", testOverlap: 0 };
+  const writeRun = (train: object, counts = { training: 4, validation: 1, test: 1 }, parts = { evaluation: true, last: true }, splits: object | null = official) => {
     fs.rmSync(runDir, { recursive: true, force: true });
     fs.mkdirSync(path.join(runDir, "best"), { recursive: true });
     if (parts.last) fs.mkdirSync(path.join(runDir, "last"));
     // Through JSON, as trainModel writes it (undefined fields dropped, key order of the resolver).
     fs.writeFileSync(
       path.join(runDir, "config.json"),
-      JSON.stringify({ format: "fmalab-run", version: 1, id: resolved.runId, train: train, classes: ["Rock"], data: { source: dataDir, cacheDir: "/cache/x", tracks: counts, excluded: 0, excludedSample: [] }, backend: { backend: "wasm", threads: 1, note: "" } }),
+      JSON.stringify({ format: "fmalab-run", version: 1, id: resolved.runId, train: train, classes: ["Rock"], data: { source: dataDir, cacheDir: "/cache/x", tracks: counts, excluded: 0, excludedSample: [], ...(splits ? { splits: splits } : {}) }, backend: { backend: "wasm", threads: 1, note: "" } }),
     );
     fs.writeFileSync(path.join(runDir, "metrics.jsonl"), JSON.stringify({ epoch: 1, train_loss: 1, train_acc: 0.5, val_loss: 0.9, val_acc: 0.5, lr: 0.01, seconds: 2 }) + "\n");
     if (parts.evaluation) fs.writeFileSync(path.join(runDir, "evaluation.json"), JSON.stringify({ format: "fmalab-evaluation", trackLevel: { accuracy: 1 } }));
@@ -168,6 +169,10 @@ test("findReusableRun accepts only a finished run of the same configuration on t
   assert.equal(findReusableRun(input, data), null, "unfinished");
   writeRun(same);
   assert.equal(findReusableRun(input, { ...data, cacheDir: "/cache/other" }), null, "other cache");
+  writeRun(same, undefined, undefined, null);
+  assert.equal(findReusableRun(input, data), null, "splits not recorded (trained before provenance was recorded)");
+  writeRun(same, undefined, undefined, { mode: "smoke", summary: "SMOKE RUN", testOverlap: 4 });
+  assert.equal(findReusableRun(input, data), null, "a smoke run is not reused for official splits");
 });
 
 test("an incomplete FMA_DIR stops the main job before any step, naming what is missing", async () => {
@@ -275,13 +280,20 @@ test("the report's results section gives accuracy with its interval, macro-F1, t
       },
     },
     excluded: [],
+    splits: { mode: "official", summary: "official FMA splits", testOverlap: 0 },
   } as never;
   const without = resultsHtml({ figuresDir: figuresDir, reportDir: reportDir }, run);
-  assert.match(without, /test accuracy <strong>62\.5 %<\/strong> \(95 % bootstrap CI 47\.5 %–77\.5 %\) on 40 tracks, 3 crops each; chance 50\.0 %/);
+  assert.match(without, /test accuracy <strong>62\.5 %<\/strong> \(95 % bootstrap CI 47\.5 %–77\.5 %\) on 40 test tracks, 3 crops each; chance 50\.0 %/);
   assert.match(without, /macro-F1 0\.612 \(95 % CI 0\.400–0\.750\)/);
   assert.match(without, /training time 31 s \(2 epochs incl\. validation\) on the wasm backend, 1 thread/);
   assert.match(without, /<td>B&lt;<\/td><td>0\.700<\/td><td>0\.500<\/td><td>0\.583<\/td><td>20<\/td>/);
   assert.match(without, /per-class table: below/);
   fs.writeFileSync(path.join(figuresDir, "per-class-scores-table.html"), "<table></table>");
   assert.match(resultsHtml({ figuresDir: figuresDir, reportDir: reportDir }, run), /<a href="\.\.\/\.\.\/figures\/per-class-scores-table\.html">/);
+  // A smoke run (test tracks = training tracks) is never called test accuracy.
+  const smoke = { ...(run as object), splits: { mode: "smoke", summary: "SMOKE RUN (trained and scored on the same tracks)", testOverlap: 40 } } as never;
+  const smokeHtml = resultsHtml({ figuresDir: figuresDir, reportDir: reportDir }, smoke);
+  assert.doesNotMatch(smokeHtml, /test accuracy/);
+  assert.match(smokeHtml, /smoke-run accuracy on training tracks \(not a test score\) <strong>62\.5 %<\/strong>/);
+  assert.match(smokeHtml, /SMOKE RUN/);
 });

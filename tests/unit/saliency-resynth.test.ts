@@ -3,8 +3,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  audioElementHtml,
-  encodeWav16,
   fftInPlace,
   istft,
   maskedResynthesis,
@@ -12,6 +10,7 @@ import {
   saliencyToMelMask,
   stftComplex,
 } from "../../src/analysis/resynth";
+import { audioExcerptHtml, encodeWav16 } from "../../src/plots/audio";
 import { hzToMel, melFrequencies, stftPower } from "../../src/features/melspec";
 import { Rng } from "../../src/util/random";
 
@@ -144,7 +143,7 @@ test("saliencyToMelMask: keep and boost modes", () => {
   assert.deepEqual(Array.from(boost.data).map((v) => +v.toFixed(4)), [1, 5.5, 3.25, 10]);
 });
 
-test("encodeWav16 writes a RIFF/WAVE header and clipped 16-bit samples; audioElementHtml embeds it", () => {
+test("encodeWav16 writes a RIFF/WAVE header and clipped 16-bit samples; audioExcerptHtml embeds it", async () => {
   const wav = encodeWav16([0, 0.5, -1, 2], 8000);
   const view = new DataView(wav.buffer);
   assert.equal(String.fromCharCode(...wav.slice(0, 4)), "RIFF");
@@ -152,7 +151,7 @@ test("encodeWav16 writes a RIFF/WAVE header and clipped 16-bit samples; audioEle
   assert.equal(view.getUint32(24, true), 8000);
   assert.equal(view.getUint32(40, true), 8);
   assert.deepEqual([0, 1, 2, 3].map((i) => view.getInt16(44 + 2 * i, true)), [0, 16384, -32768, 32767]);
-  const html = audioElementHtml([0, 0.1, -0.1], 8000, "a <b>");
+  const html = await audioExcerptHtml(Float32Array.from([0, 0.1, -0.1]), 8000, { format: "wav", caption: "a <b>" });
   assert.match(html, /<audio controls preload="none" src="data:audio\/wav;base64,UklGR/);
   assert.match(html, /a &lt;b&gt;/);
 });

@@ -59,6 +59,11 @@ test("FMALAB_BACKEND=cpu (the backend setting) selects cpu; the option overrides
 
 test("our training kernels are registered on wasm and registration is idempotent", () => {
   registerWasmTrainingKernels();
+  const first = new Map(WASM_TRAINING_KERNELS.map((name) => [name, tf.getKernel(name, "wasm")?.kernelFunc]));
+  for (const [name, fn] of first) assert.ok(fn, `${name} registered`);
+  // A second call must not wrap our kernels again (a wrapper around a wrapper would call itself twice).
   registerWasmTrainingKernels();
-  for (const name of WASM_TRAINING_KERNELS) assert.ok(tf.getKernel(name, "wasm"), name);
+  for (const name of WASM_TRAINING_KERNELS) assert.equal(tf.getKernel(name, "wasm")?.kernelFunc, first.get(name), `${name} unchanged by the second call`);
+  // Our Conv2DBackpropFilter replaces the package's (wasm has none) rather than sitting beside it.
+  assert.equal(tf.getKernelsForBackend("wasm").filter((k) => k.kernelName === "Conv2DBackpropFilter").length, 1);
 });

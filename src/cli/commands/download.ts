@@ -58,7 +58,7 @@ export const command: CliCommand = {
     if (!archive) throw new UsageError(`unknown --subset "${values.subset}": expected one of ${SUBSETS.join(", ")}`);
     let baseUrl: string;
     try {
-      baseUrl = fmaBaseUrl(values["base-url"]);
+      baseUrl = fmaBaseUrl(values["base-url"], process.env);
     } catch (err) {
       throw new UsageError(`--base-url / FMA_BASE_URL: ${(err as Error).message}`);
     }

@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { intOption, parseCommandArgs, type CliCommand } from "../command";
 import { PROJECT_ROOT } from "../../util/fs";
-import { NOTEBOOKS_DIR, jupyterEnv, notebookDataDir } from "../../notebook";
+import { NOTEBOOKS_DIR, jupyterEnv } from "../../notebook";
+import { dataDirFromEnv } from "../../study/settings";
 import { ensureJupyter } from "./setup";
 
 const usage = `Usage: fmalab lab [--port N] [--browser] [--data DIR]
@@ -33,7 +34,7 @@ export const command: CliCommand = {
     const jupyter = await ensureJupyter({ install: false, lab: true });
     if (!jupyter.ok) return 1;
     const token = randomBytes(24).toString("hex");
-    const dataDir = values.data ? path.resolve(values.data) : notebookDataDir();
+    const dataDir = values.data ? path.resolve(values.data) : dataDirFromEnv(process.env);
     const args = [
       "-m",
       "notebook",

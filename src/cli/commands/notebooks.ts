@@ -6,8 +6,9 @@ import * as path from "node:path";
 import { intOption, parseCommandArgs, type CliCommand } from "../command";
 import { UsageError } from "../../util/errors";
 import { PROJECT_ROOT, writeFileAtomic } from "../../util/fs";
-import { clearNotebookOutputs, executeNotebook, listNotebooks, notebookDataDir, NotebookExecutionError, type NotebookResult } from "../../notebook";
+import { clearNotebookOutputs, executeNotebook, listNotebooks, NotebookExecutionError, type NotebookResult } from "../../notebook";
 import { ensureJupyter } from "./setup";
+import { dataDirFromEnv } from "../../study/settings";
 
 export interface RunNotebooksOptions {
   /** Only notebooks whose file name contains one of these (e.g. "00" or "00-getting-started"). */
@@ -16,8 +17,10 @@ export interface RunNotebooksOptions {
   outDir?: string;
   /** Folder for HTML exports, or null for none (default null). */
   htmlDir?: string | null;
-  /** Dataset folder for the notebooks (FMALAB_DATA); default notebookDataDir(). */
+  /** Dataset folder for the notebooks (FMALAB_DATA); default dataDirFromEnv(process.env). */
   dataDir?: string;
+  /** More environment for the kernels (the study's settings: FMALAB_FULL, FMALAB_SPLITS …; undefined unsets). */
+  env?: Record<string, string | undefined>;
   cellTimeoutSeconds?: number;
   log?: (line: string) => void;
 }
@@ -40,7 +43,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   }
   const outDir = path.resolve(PROJECT_ROOT, options.outDir ?? path.join("out", "notebooks"));
   const htmlDir = options.htmlDir ? path.resolve(PROJECT_ROOT, options.htmlDir) : null;
-  const dataDir = options.dataDir ?? notebookDataDir();
+  const dataDir = options.dataDir ?? dataDirFromEnv(process.env);
   log(`notebooks: ${selected.length} to run on ${path.relative(PROJECT_ROOT, dataDir) || dataDir} → ${path.relative(PROJECT_ROOT, outDir)}`);
   const runs: NotebookRun[] = [];
   for (const [i, file] of selected.entries()) {
@@ -51,6 +54,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
         outPath: path.join(outDir, name),
         htmlPath: htmlDir ? path.join(htmlDir, name.replace(/\.ipynb$/, ".html")) : undefined,
         dataDir,
+        env: options.env,
         cellTimeoutSeconds: options.cellTimeoutSeconds,
       });
       const slowest = [...result.cells].sort((a, b) => b.seconds - a.seconds)[0];

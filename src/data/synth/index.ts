@@ -54,7 +54,7 @@ export interface SynthOptions {
   workers?: number;
   /** Add the 6 known-bad fma_small ids: 3 clips without audio, 3 far shorter than `duration`. */
   withBadClips?: boolean;
-  /** Show a progress bar on stderr (default true; false when FMALAB_TEST is set). */
+  /** Show a progress bar on stderr (default: when stderr is a terminal). */
   progress?: boolean;
 }
 
@@ -108,7 +108,7 @@ function resolveOptions(opts: SynthOptions): ResolvedOptions {
     duration,
     workers,
     withBadClips: opts.withBadClips ?? false,
-    progress: opts.progress ?? !process.env.FMALAB_TEST,
+    progress: opts.progress ?? Boolean(process.stderr.isTTY),
   };
 }
 

@@ -1,0 +1,345 @@
+// The report figures of the study: gather their inputs from the dataset and a run (gatherReportInputs),
+// render every figure whose input is there and write them (generateFigures: SVG + PNG, HTML tables, the
+// interactive plotly views). A missing input skips only the figures that need it, with a message saying
+// what is missing and how to make it. `fmalab figures`, the main job and notebook 05 all call this.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DEFAULT_MEL_OPTIONS } from "../features/melspec";
+import type { ReportFigureInputs, RenderedFigure } from "../plots/figures";
+import { readPredictions, readRunEmbeddings, umapPoints } from "./predictions";
+import { saliencyMethod, SALIENCY_METHOD_LABELS, type SaliencyMethodName } from "./saliency-methods";
+
+/* eslint-disable @typescript-eslint/no-var-requires -- lazy stages, see dataset.ts */
+
+export interface FiguresOptions {
+  dataDir: string;
+  /** Run id/folder, or null for the newest run under runsDir (none: run figures are skipped). */
+  run: string | null;
+  runsDir: string;
+  compare?: string | null;
+  outDir: string;
+  saliency: SaliencyMethodName | "none";
+  saliencyClips: number;
+  interactive: boolean;
+  png: boolean;
+  /**
+   * What the splits hold when they are not a held-out test (the study's split plan summary): put in every
+   * figure title. Default: taken from the run (its config.json data.splits) when its test is not held out.
+   */
+  splitNote?: string;
+  log?: (line: string) => void;
+}
+
+/** FiguresOptions with the defaults of `fmalab figures` (gradcam, 4 clips per genre, interactive, PNG). */
+export function figuresOptions(o: Pick<FiguresOptions, "dataDir" | "runsDir" | "outDir"> & Partial<FiguresOptions>): FiguresOptions {
+  return { run: null, saliency: "gradcam", saliencyClips: 4, interactive: true, png: true, ...o };
+}
+
+export interface FiguresResult {
+  /** Files written (absolute paths). */
+  written: string[];
+  /** What could not be drawn and why. */
+  missing: string[];
+}
+
+// The log-mel every stored spectrogram has (librosa's defaults: 22050 Hz, hop 512).
+const MEL_SR = DEFAULT_MEL_OPTIONS.sr;
+const MEL_HOP = DEFAULT_MEL_OPTIONS.hopLength;
+
+/** Dataset-derived inputs: distribution, tree, co-occurrence, example spectrograms. */
+async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
+  const { loadGenres } = require("../data/genres") as typeof import("../data/genres");
+  const { loadTracks, audioPath, flatAudioPath } = require("../data/tracks") as typeof import("../data/tracks");
+  const { defaultDatasetSubset } = require("../data/dataset") as typeof import("../data/dataset");
+  const root = path.resolve(dataDir);
+  const metadataDir = fs.existsSync(path.join(root, "fma_metadata", "tracks.csv")) ? path.join(root, "fma_metadata") : root;
+  const genresFile = path.join(metadataDir, "genres.csv");
+  const tracksFile = path.join(metadataDir, "tracks.csv");
+  if (!fs.existsSync(genresFile) || !fs.existsSync(tracksFile)) {
+    missing.push(
+      `dataset figures (genre-distribution, genre-tree, genre-cooccurrence, example-spectrograms): no ${fs.existsSync(genresFile) ? "tracks.csv" : "genres.csv"} in ${metadataDir} ` +
+        "(pass --data DIR, or run `fmalab download` / `fmalab synth`)",
+    );
+    return;
+  }
+  const tree = loadGenres(genresFile);
+  inputs.genres = tree.genres.map((g) => ({ id: g.id, parent: g.parent, title: g.title, tracks: g.tracks }));
+  // Bad cells (e.g. a genre id missing from genres.csv) are recorded, named, and left out; the rest is drawn.
+  const all = loadTracks(tracksFile, { genres: tree, badValues: "record" });
+  for (const problem of all.problems.slice(0, 10)) missing.push(`${problem.message} (value left out of the figures)`);
+  if (all.problems.length > 10) missing.push(`${tracksFile}: … ${all.problems.length - 10} more bad cells`);
+  const subset = defaultDatasetSubset(root);
+  const tracks = all.subset(subset);
+  const labelled = tracks.records.filter((r) => r.genreTop !== null && r.split !== null);
+  const counts = new Map<string, number>();
+  for (const r of labelled) {
+    const key = `${r.genreTop}\u0000${r.split}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (labelled.length === 0) {
+    missing.push(`genre-distribution: no track of fma_${subset} in ${tracksFile} has both genre_top and a split`);
+  } else {
+    inputs.genreSplitCounts = [...counts.entries()].sort().map(([key, count]) => {
+      const [genre, split] = key.split("\u0000");
+      return { genre, split, count };
+    });
+    for (const split of ["training", "validation", "test"]) {
+      if (!labelled.some((r) => r.split === split)) missing.push(`the ${split} split of fma_${subset} is empty (${tracksFile})`);
+    }
+  }
+  // Co-occurrence of the top-level genres the subset's tracks carry (through genres_all).
+  const { topGenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
+  const withGenres = tracks.records.filter((r) => r.genresAll.length > 0);
+  if (withGenres.length === 0) {
+    missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
+  } else {
+    const m = topGenreCooccurrence(withGenres, tree);
+    inputs.cooccurrence = { labels: m.titles, values: m.jaccard, valueName: "Jaccard" };
+  }
+  // One example clip per genre: the lowest track id of the test split (else any split) with audio.
+  const nestedAudio = path.join(root, `fma_${subset}`);
+  const audioDir = fs.existsSync(nestedAudio) ? nestedAudio : fs.existsSync(path.join(root, "audio")) ? path.join(root, "audio") : null;
+  if (!audioDir) {
+    missing.push(`example-spectrograms: no audio folder (${nestedAudio} or ${path.join(root, "audio")}); run \`fmalab download\` for the clips`);
+    return;
+  }
+  const nested = fs.readdirSync(audioDir, { withFileTypes: true }).some((e) => e.isDirectory() && /^\d{3}$/.test(e.name));
+  const clipPath = (id: number) => (nested ? audioPath(audioDir, id) : flatAudioPath(audioDir, id));
+  const { loadAudio } = require("../audio/load") as typeof import("../audio/load");
+  const { logMelSpectrogram } = require("../features/melspec") as typeof import("../features/melspec");
+  const genres = [...new Set(labelled.map((r) => r.genreTop!))].sort();
+  const panels: NonNullable<ReportFigureInputs["exampleSpectrograms"]>["panels"] = [];
+  for (const genre of genres) {
+    const candidates = labelled
+      .filter((r) => r.genreTop === genre && fs.existsSync(clipPath(r.trackId)))
+      .sort((a, b) => (a.split === "test" ? 0 : 1) - (b.split === "test" ? 0 : 1) || a.trackId - b.trackId);
+    let done = false;
+    for (const r of candidates.slice(0, 3)) {
+      try {
+        const audio = await loadAudio(clipPath(r.trackId), { sr: MEL_SR });
+        panels.push({ genre, trackId: r.trackId, spec: logMelSpectrogram(audio.pcm, { sr: MEL_SR, hopLength: MEL_HOP }) });
+        done = true;
+        break;
+      } catch (err) {
+        missing.push(`example-spectrograms: track ${r.trackId} (${genre}) could not be decoded: ${(err as Error).message.split("\n")[0]}`);
+      }
+    }
+    if (!done && candidates.length === 0) missing.push(`example-spectrograms: no clip of genre ${genre} on disk in ${audioDir}`);
+  }
+  log(`decoded ${panels.length} example clips`);
+  if (panels.length > 0) inputs.exampleSpectrograms = { panels, sr: MEL_SR, hopLength: MEL_HOP };
+}
+
+/** Run-derived inputs: curves, evaluation, UMAP, saliency, class-weights comparison, run comparison. */
+async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
+  const { listRuns, loadRun, RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
+  const runs = fs.existsSync(opts.runsDir) ? listRuns(opts.runsDir) : [];
+  const { compareRuns } = require("../train/runs") as typeof import("../train/runs");
+  if (runs.some((r) => r.evaluation)) {
+    inputs.runComparison = compareRuns(runs.filter((r) => r.evaluation));
+  } else {
+    missing.push(`run-comparison: no run under ${opts.runsDir} has an evaluation.json (train with \`fmalab train\`, then \`fmalab evaluate --run ID\`)`);
+  }
+  let runDir: string;
+  if (opts.run) {
+    runDir = fs.existsSync(path.join(opts.run, RUN_FILES.config)) ? opts.run : path.join(opts.runsDir, opts.run);
+    if (!fs.existsSync(path.join(runDir, RUN_FILES.config))) {
+      missing.push(`run figures: no run "${opts.run}" (looked for ${path.resolve(runDir, RUN_FILES.config)})`);
+      return;
+    }
+  } else if (runs.length > 0) {
+    runDir = runs[runs.length - 1].dir;
+    log(`run: ${path.basename(runDir)} (the newest under ${opts.runsDir}; pick another with --run ID)`);
+  } else {
+    missing.push(`run figures (training-curves, confusion-matrix, per-class-scores, umap, saliency-per-genre): no runs under ${opts.runsDir}; train one with \`fmalab train\``);
+    return;
+  }
+  const run = loadRun(runDir);
+  inputs.runId = run.id;
+  const { hasHeldOutTest, scoreName } = require("../train/runs") as typeof import("../train/runs");
+  if (!hasHeldOutTest(run.config)) inputs.splitNote ??= `${run.config.data.splits?.summary ?? "splits not recorded"}: ${scoreName(run.config)}`;
+  const again = `rerun \`fmalab evaluate --run ${run.id}\``;
+  if (run.metrics.length > 0) inputs.metrics = run.metrics;
+  else missing.push(`training-curves: run ${run.id} has no epochs in ${RUN_FILES.metrics} yet`);
+  const ev = run.evaluation;
+  if (ev) {
+    inputs.evaluation = { classes: ev.classes, confusion: ev.trackLevel.confusion, perClass: ev.trackLevel.perClass };
+    if (ev.nTracks === 0) missing.push(`run ${run.id}: the test split is empty`);
+  } else {
+    missing.push(`confusion-matrix, per-class-scores: run ${run.id} has no ${RUN_FILES.evaluation}: ${again}`);
+  }
+  // Class weights vs plain: the given run, or the newest run of the same model with the other setting.
+  const weighted = (r: { config: { train: { classWeights: boolean | number[] } } }) => r.config.train.classWeights !== false;
+  const other = opts.compare
+    ? runs.find((r) => r.id === opts.compare) ?? null
+    : [...runs].reverse().find((r) => r.id !== run.id && r.config.train.model === run.config.train.model && weighted(r) !== weighted(run)) ?? null;
+  if (opts.compare && !other) missing.push(`class-weights-validation: no run "${opts.compare}" under ${opts.runsDir}`);
+  if (other && (other.metrics.length === 0 || run.metrics.length === 0)) {
+    missing.push(`class-weights-validation: ${run.metrics.length === 0 ? run.id : other.id} has no epochs in ${RUN_FILES.metrics} yet`);
+  } else if (other) {
+    const name = (r: typeof run) => `${r.id} (${weighted(r) ? "class-weighted" : "plain"})`;
+    inputs.classWeightComparison = [
+      { name: name(run), metrics: run.metrics },
+      { name: name(other), metrics: other.metrics },
+    ];
+  } else if (!opts.compare) {
+    missing.push(
+      `class-weights-validation: no run of ${run.config.train.model} ${weighted(run) ? "without" : "with"} class weights to compare ${run.id} with ` +
+        "(train one with the other --class-weights setting, or pass --compare ID)",
+    );
+  }
+  // UMAP of the test embeddings, misclassified tracks marked.
+  const embFile = path.join(run.dir, RUN_FILES.embeddings);
+  const predFile = path.join(run.dir, RUN_FILES.predictions);
+  if (!fs.existsSync(embFile) || !fs.existsSync(path.join(run.dir, RUN_FILES.embeddingsMeta))) {
+    missing.push(`umap: run ${run.id} has no ${RUN_FILES.embeddings}: ${again}`);
+  } else if (!fs.existsSync(predFile)) {
+    missing.push(`umap: run ${run.id} has no ${RUN_FILES.predictions}: ${again}`);
+  } else {
+    const emb = readRunEmbeddings(run.dir);
+    const preds = readPredictions(run.dir);
+    if (emb.rows.length < 4) {
+      missing.push(`umap: run ${run.id} has ${emb.rows.length} embedded tracks; UMAP needs at least 4`);
+    } else {
+      log(`UMAP of ${emb.rows.length} embeddings`);
+      inputs.umap = umapPoints(emb, preds, { seed: run.config.train.seed }).points;
+    }
+  }
+  if (opts.saliency !== "none") await saliencyInputs(opts, run, inputs, missing, log);
+}
+
+/** Mean saliency per true genre over the first N test clips of each genre (centre crop). */
+async function saliencyInputs(
+  opts: FiguresOptions,
+  run: import("../train/runs").LoadedRun,
+  inputs: ReportFigureInputs,
+  missing: string[],
+  log: (s: string) => void,
+): Promise<void> {
+  const { RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
+  const cfg = run.config;
+  if (cfg.model.input.kind === "features") {
+    missing.push(`saliency-per-genre: run ${run.id} is a feature-vector model (${cfg.model.name}); saliency maps need a spectrogram model`);
+    return;
+  }
+  const modelDir = path.join(run.dir, RUN_FILES.best);
+  if (!fs.existsSync(modelDir)) {
+    missing.push(`saliency-per-genre: run ${run.id} has no best/ model (train it first)`);
+    return;
+  }
+  try {
+    const { initBackend } = require("../tf/backend") as typeof import("../tf/backend");
+    const { loadModel } = require("../tf/io") as typeof import("../tf/io");
+    const { openTrainingData } = require("../train/sources") as typeof import("../train/sources");
+    const { makeInputBuilder } = require("../train/examples") as typeof import("../train/examples");
+    const { seedImage } = require("../features/image") as typeof import("../features/image");
+    const saliency = require("../analysis/saliency") as typeof import("../analysis/saliency");
+    const { lastConvLayerName } = require("../models/zoo") as typeof import("../models/zoo");
+    await initBackend({ backend: cfg.train.backend, log: false });
+    const data = openTrainingData(cfg.train, cfg.model.input);
+    const builder = makeInputBuilder(cfg.model.input, data.reader, cfg.inputNorm, cfg.model.input.kind === "seed-image" ? seedImage : undefined);
+    const model = await loadModel(modelDir);
+    const layerName = lastConvLayerName(cfg.model.name);
+    const method = saliencyMethod(opts.saliency as SaliencyMethodName, { layerName: layerName, seed: cfg.train.seed });
+    const clips: import("../analysis/saliency").SaliencyClip[] = [];
+    for (let k = 0; k < cfg.classes.length; k++) {
+      const ids = data.tracks
+        .filter((t) => t.split === "test" && t.genre === cfg.classes[k])
+        .map((t) => t.trackId)
+        .sort((a, b) => a - b)
+        .slice(0, opts.saliencyClips);
+      for (const id of ids) clips.push({ input: builder.evaluationExamples(id, 1)[0], trueIndex: k });
+    }
+    if (clips.length === 0) {
+      missing.push(`saliency-per-genre: the test split of ${data.source} is empty for run ${run.id}'s classes`);
+      model.dispose();
+      return;
+    }
+    log(`saliency (${opts.saliency}) of ${clips.length} test clips`);
+    const per = saliency.saliencyPerGenre(model, clips, cfg.classes, method);
+    model.dispose();
+    // Seed images put high frequencies at the top row; flip so row 0 is the lowest band like log-mel maps.
+    const flip = cfg.model.input.kind === "seed-image";
+    inputs.saliency = {
+      sr: MEL_SR,
+      hopLength: MEL_HOP,
+      // The figure's legend names the plain gradient "gradient" (as before the method table existed).
+      method: opts.saliency === "vanilla" ? "gradient" : SALIENCY_METHOD_LABELS[opts.saliency as SaliencyMethodName],
+      panels: per.byTrue
+        .filter((g) => g.count > 0)
+        .map((g) => ({
+          genre: g.genre,
+          count: g.count,
+          map: flip ? flipRows(g.map, per.height, per.width) : g.map,
+          height: per.height,
+          width: per.width,
+        })),
+    };
+  } catch (err) {
+    missing.push(`saliency-per-genre: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+function flipRows(map: Float32Array, height: number, width: number): Float32Array {
+  const out = new Float32Array(map.length);
+  for (let y = 0; y < height; y++) out.set(map.subarray(y * width, (y + 1) * width), (height - 1 - y) * width);
+  return out;
+}
+
+/** Every report figure's input that the dataset and the run provide, and what is missing (and why). */
+export async function gatherReportInputs(opts: FiguresOptions): Promise<{ inputs: ReportFigureInputs; missing: string[] }> {
+  const log = opts.log ?? (() => undefined);
+  const inputs: ReportFigureInputs = opts.splitNote ? { splitNote: opts.splitNote } : {};
+  const missing: string[] = [];
+  try {
+    await datasetInputs(opts.dataDir, inputs, missing, log);
+  } catch (err) {
+    missing.push(`dataset figures: ${(err as Error).message.split("\n")[0]}`);
+  }
+  try {
+    await runInputs(opts, inputs, missing, log);
+  } catch (err) {
+    missing.push(`run figures: ${(err as Error).message.split("\n")[0]}`);
+  }
+  return { inputs, missing };
+}
+
+/** Gather inputs, render every figure and write them; returns the files and what was missing. */
+export async function generateFigures(opts: FiguresOptions): Promise<FiguresResult> {
+  const { inputs, missing } = await gatherReportInputs(opts);
+  const { buildReportFigures } = require("../plots/figures") as typeof import("../plots/figures");
+  const { writeFigure } = require("../plots/html") as typeof import("../plots/html");
+  const { figures, problems } = buildReportFigures(inputs);
+  missing.push(...problems);
+  const written: string[] = [];
+  const write = (f: RenderedFigure) => {
+    const w = writeFigure(f.name, f.content, { dir: opts.outDir, png: opts.png && f.kind === "svg" });
+    written.push(w.path);
+    if (w.pngPath) written.push(w.pngPath);
+  };
+  figures.forEach(write);
+  if (opts.interactive) {
+    const { plotlyPage, confusionMatrixFigure, matrixHeatmapFigure, scatterFigure } = require("../plots/plotly") as typeof import("../plots/plotly");
+    const { writeFileAtomic } = require("../util/fs") as typeof import("../util/fs");
+    const dir = path.resolve(opts.outDir);
+    const page = (name: string, html: string) => {
+      const file = path.join(dir, `${name}.html`);
+      writeFileAtomic(file, html);
+      written.push(file);
+    };
+    const run = inputs.runId ? ` — run ${inputs.runId}` : "";
+    if (inputs.evaluation) {
+      page("confusion-matrix-interactive", plotlyPage(confusionMatrixFigure(inputs.evaluation.classes, inputs.evaluation.confusion, { title: `Confusion matrix${run}` }), "Confusion matrix"));
+    }
+    if (inputs.cooccurrence) {
+      const c = inputs.cooccurrence;
+      page("genre-cooccurrence-interactive", plotlyPage(matrixHeatmapFigure(c.labels, c.values, { title: `Genre co-occurrence (${c.valueName})`, valueName: c.valueName }), "Genre co-occurrence"));
+    }
+    if (inputs.umap) {
+      const pts = inputs.umap.map((p) => ({ x: p.x, y: p.y, group: p.group, marked: p.marked, hover: p.hover ?? p.group }));
+      page("umap-interactive", plotlyPage(scatterFigure(pts, { title: `UMAP of the test embeddings${run}`, markedName: "misclassified" }), "UMAP"));
+    }
+  }
+  return { written, missing };
+}
+
