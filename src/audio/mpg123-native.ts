@@ -56,7 +56,7 @@ function bind(lib: KoffiLibrary): Omit<Mpg123Api, "lib" | "handle"> & { init: Fn
     param: lib.func("int mpg123_param(void* mh, int type, long value, double fvalue)"),
     openFeed: lib.func("int mpg123_open_feed(void* mh)"),
     feed: lib.func("int mpg123_feed(void* mh, const uint8_t* in, size_t size)"),
-    read: lib.func("int mpg123_read(void* mh, _Out_ float* out, size_t bytes, _Out_ size_t* done)"),
+    read: lib.func("int mpg123_read(void* mh, float* out, size_t bytes, _Out_ size_t* done)"),
     close: lib.func("int mpg123_close(void* mh)"),
     getformat: lib.func("int mpg123_getformat(void* mh, _Out_ long* rate, _Out_ int* channels, _Out_ int* encoding)"),
     strerror: lib.func("const char* mpg123_strerror(void* mh)"),
