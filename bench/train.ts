@@ -288,6 +288,8 @@ export async function run(argv: string[]): Promise<unknown> {
   const rows = engineRows(engines, backends, numbers(values["blas-threads"], [...new Set([1, cores])].join(","), "blas-threads"), replicaCounts);
 
   const results: TrainBenchResult[] = [];
+  const torchRows: TrainBenchResult[] = [];
+  let torchNote: string | undefined = values["no-pytorch"] ? "PyTorch not measured (--no-pytorch)" : undefined;
   for (const name of models) {
     const bm = BENCH_MODELS[name];
     for (const row of rows) {
@@ -308,8 +310,14 @@ export async function run(argv: string[]): Promise<unknown> {
       }
       results.push(measureInChild(row, name, batch, steps, values));
     }
+    // PyTorch right after our rows of this model: the same minutes of the machine, not the end of the run.
+    if (!torchNote) {
+      const torch = pytorchRows([name], steps);
+      if (torch.note) torchNote = torch.note;
+      torchRows.push(...torch.rows.map((t) => ({ ...t, model: name })));
+    }
   }
-  const torch = values["no-pytorch"] ? { rows: [] as TrainBenchResult[], note: "PyTorch not measured (--no-pytorch)" } : pytorchRows(models, steps);
+  const torch = { rows: torchRows, note: torchNote };
   for (const r of results) {
     const ref = torch.rows.find((t) => t.model === r.model);
     if (!ref || r.skipped) continue;
@@ -346,6 +354,9 @@ function bestRows(models: string[], results: TrainBenchResult[], torch: TrainBen
   });
 }
 
+// One row may take this long (warm-up, timed steps, inference); past it the row is reported as timed out.
+const ROW_TIMEOUT_MS = 240_000;
+
 /** One row in its own process (its own peak RSS and heap), with the engine set through the environment. */
 function measureInChild(row: EngineRow, name: string, batch: number, steps: number, values: Record<string, unknown>): TrainBenchResult {
   const bm = BENCH_MODELS[name];
@@ -376,9 +387,12 @@ function measureInChild(row: EngineRow, name: string, batch: number, steps: numb
       String(batch),
       ...(values.profile ? ["--profile"] : []),
     ],
-    { cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env },
+    { cwd: path.resolve(__dirname, ".."), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26, env, timeout: ROW_TIMEOUT_MS, killSignal: "SIGKILL" },
   );
   process.stderr.write(child.stderr.split("\n").filter((l) => l.startsWith("  ")).join("\n") + "\n");
+  if (child.error && /ETIMEDOUT/.test(String((child.error as NodeJS.ErrnoException).code ?? child.error.message))) {
+    return { engine: row.engine, backend: row.backend, threads: 0, replicas: row.replicas, model: name, zoo_model: bm.model, batch, skipped: `timed out after ${ROW_TIMEOUT_MS / 1000} s (the default bench must finish in 20 min)` };
+  }
   if (child.status !== 0) {
     const why = child.stderr.split("\n").find((l) => /Error/.test(l)) ?? `exit ${child.status}`;
     return { engine: row.engine, backend: row.backend, threads: 0, replicas: row.replicas, model: name, zoo_model: bm.model, batch, skipped: `failed: ${why.trim().slice(0, 300)}` };
