@@ -231,7 +231,7 @@ async function saliencyInputs(
     const { initBackend } = require("../tf/backend") as typeof import("../tf/backend");
     const { loadModel } = require("../tf/io") as typeof import("../tf/io");
     const { openTrainingData } = require("../train/sources") as typeof import("../train/sources");
-    const { makeInputBuilder } = require("../train/examples") as typeof import("../train/examples");
+    const { makeInputBuilder } = require("../models/inputs") as typeof import("../models/inputs");
     const { seedImage } = require("../features/image") as typeof import("../features/image");
     const saliency = require("../analysis/saliency") as typeof import("../analysis/saliency");
     const { lastConvLayerName } = require("../models/zoo") as typeof import("../models/zoo");

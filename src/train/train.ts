@@ -36,8 +36,8 @@ import {
   type InputNormalisation,
   type ModelInput,
   type TrainingData,
-} from "./examples";
-import { mixupBatch } from "./augment";
+} from "../models/inputs";
+import { mixupBatch } from "../models/augment";
 import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
 import { checkRunId, defaultRunId, runSplitsOf, RUN_FILES, type EpochMetrics, type RunConfigFile, type RunSplits } from "./runs";
 import { openTrainingData } from "./sources";
