@@ -51,6 +51,20 @@ function leadingComments(node, sf) {
   return ranges.map((r) => text.slice(r.pos, r.end)).join("\n");
 }
 
+/** The text after "One piece:" up to the end of its comment paragraph, or null. */
+function reasonOf(comments) {
+  const at = comments.indexOf(ONE_PIECE_MARKER);
+  if (at < 0) return null;
+  const lines = [];
+  for (const line of comments.slice(at + ONE_PIECE_MARKER.length).split("\n")) {
+    const text = line.replace(/\*\/.*$/, "").replace(/^\s*(\/\/|\*)?\s?/, "").trim();
+    if (!text) break;
+    lines.push(text);
+    if (/\*\//.test(line)) break;
+  }
+  return lines.join(" ");
+}
+
 /** Every function of `file` with its body's line count. */
 export function functionLengths(file) {
   const source = readFileSync(file, "utf8");
@@ -66,7 +80,7 @@ export function functionLengths(file) {
         line: start + 1,
         name: nameOf(node, sf),
         lines: end - start + 1,
-        reason: comments.includes(ONE_PIECE_MARKER) ? comments.slice(comments.indexOf(ONE_PIECE_MARKER) + ONE_PIECE_MARKER.length).split(/\n|\*\//)[0].trim() : null,
+        reason: reasonOf(comments),
       });
     }
     ts.forEachChild(node, visit);
