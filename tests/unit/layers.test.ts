@@ -149,3 +149,14 @@ test("every folder of src/ is in the layer list", () => {
   const folders = fs.readdirSync(SRC, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
   assert.deepEqual(folders.filter((f) => !ORDER.includes(f)), []);
 });
+
+test("process.env is read only at the edges: src/cli/ and src/study/settings.ts", () => {
+  const readers = sourceFiles(SRC)
+    .map((f) => path.relative(SRC, f).split(path.sep).join("/"))
+    .filter((rel) => !rel.startsWith("cli/") && rel !== "study/settings.ts")
+    .filter((rel) => {
+      const code = fs.readFileSync(path.join(SRC, rel), "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
+      return /\bprocess\s*(\.\s*env\b|\[\s*["']env["']\s*\])/.test(code);
+    });
+  assert.deepEqual(readers, [], "read settings at the edge and pass them in (src/native/settings.ts: ComputeSettings; src/study/settings.ts)");
+});
