@@ -62,9 +62,9 @@ async function loadClipFeatures(): Promise<{ fn: ClipFeaturesFn | null; reason: 
 
 async function cacheThroughput(dir: string, workers: number): Promise<{ value: number | null; reason: string | null }> {
   try {
-    const mod = (await import("../src/features/cache")) as { benchCacheThroughput?: (d: string, w: number) => Promise<number> };
-    if (typeof mod.benchCacheThroughput !== "function") return { value: null, reason: "src/features/cache.ts has no benchCacheThroughput" };
-    return { value: round(await mod.benchCacheThroughput(dir, workers), 2), reason: null };
+    const mod = (await import("./helpers/cache-throughput")) as { cacheThroughput?: (d: string, w: number) => Promise<number> };
+    if (typeof mod.cacheThroughput !== "function") return { value: null, reason: "bench/helpers/cache-throughput.ts has no cacheThroughput" };
+    return { value: round(await mod.cacheThroughput(dir, workers), 2), reason: null };
   } catch (err) {
     return { value: null, reason: `cache bench failed: ${(err as Error).message}` };
   }

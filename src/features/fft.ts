@@ -1,4 +1,5 @@
-// Real FFT for spectrograms. Power-of-two sizes use an iterative radix-2 complex FFT of half the length
+// Real FFT for spectrograms (and its inverse, for resynthesis: src/analysis/resynth.ts), the project's one FFT
+// module. Power-of-two sizes use an iterative radix-2 complex FFT of half the length
 // (the classic "two real halves packed in one complex signal" trick) with precomputed twiddles and
 // bit-reversal table, all in Float64Array, no allocation per call. Other sizes fall back to a direct
 // O(n²) DFT with a precomputed cos/sin table: correct but slow — fine for tests and odd experiments,
@@ -138,6 +139,51 @@ export class RealFFT {
     }
   }
 
+  /**
+   * Unnormalised inverse transform of a real signal's spectrum: x[n] = Σ_k X[k]·e^{+2πikn/size} over all
+   * `size` bins, the bins above nBins being the conjugates of those below (Hermitian), so x is real. Reads
+   * bins 0…nBins−1 of `inRe`/`inIm` (the imaginary parts of bin 0 and of bin size/2 are ignored: a real
+   * signal has none), writes `size` samples to `out`. Divide by `size` for the signal itself.
+   */
+  inverse(inRe: ArrayLike<number>, inIm: ArrayLike<number>, out: Float64Array): void {
+    if (inRe.length < this.nBins || inIm.length < this.nBins) throw new RangeError(`RealFFT.inverse: need ${this.nBins} bins`);
+    if (out.length < this.size) throw new RangeError(`RealFFT.inverse: output has ${out.length} samples, need ${this.size}`);
+    if (!this.pow2) {
+      this.directInverse(inRe, inIm, out);
+      return;
+    }
+    // The split of forward() run backwards: Z[k] = E[k] + i·O[k] with E = (X[k] + conj(X[half−k]))/2 and
+    // O = (X[k] − conj(X[half−k]))/2 · e^{+2πik/N}; then z = IDFT_half(Z) = x[2m] + i·x[2m+1] (times 2 for
+    // the unnormalised sum). IDFT = conj(DFT(conj(Z))), so the forward passes (complexInPlace) serve.
+    const half = this.half;
+    const re = this.workRe;
+    const im = this.workIm;
+    const bitrev = this.bitrev;
+    const c = this.splitCos;
+    const s = this.splitSin;
+    for (let k = 0; k < half; k++) {
+      const xr = inRe[k];
+      const xi = k === 0 ? 0 : inIm[k];
+      const yr = inRe[half - k];
+      const yi = k === 0 ? 0 : -inIm[half - k]; // conj(X[half − k]); bin half is real
+      const er = 0.5 * (xr + yr);
+      const ei = 0.5 * (xi + yi);
+      const dr = 0.5 * (xr - yr);
+      const di = 0.5 * (xi - yi);
+      const or = dr * c[k] - di * s[k];
+      const oi = dr * s[k] + di * c[k];
+      // Z = E + i·O, stored conjugated and bit-reversed for the forward passes.
+      const j = bitrev[k];
+      re[j] = er - oi;
+      im[j] = -(ei + or);
+    }
+    this.complexInPlace(re, im);
+    for (let m = 0; m < half; m++) {
+      out[2 * m] = 2 * re[m];
+      out[2 * m + 1] = -2 * im[m];
+    }
+  }
+
   /** |X[k]|^power for k < nBins into `out` (power 2: squared magnitude, power 1: magnitude). */
   power(input: ArrayLike<number>, out: Float64Array, power = 2, scratchRe?: Float64Array, scratchIm?: Float64Array): void {
     const re = scratchRe ?? new Float64Array(this.nBins);
@@ -229,6 +275,24 @@ export class RealFFT {
           im[b] = ai - xi;
         }
       }
+    }
+  }
+
+  private directInverse(inRe: ArrayLike<number>, inIm: ArrayLike<number>, out: Float64Array): void {
+    const n = this.size;
+    const c = this.cosTable;
+    const s = this.sinTable;
+    const nyquist = n % 2 === 0 ? n / 2 : -1;
+    for (let t = 0; t < n; t++) {
+      let acc = inRe[0];
+      let m = t;
+      for (let k = 1; k < this.nBins; k++, m += t) {
+        if (m >= n) m %= n;
+        // A bin and its conjugate mirror: 2·Re(X·e^{+iθ}); the Nyquist bin has no mirror.
+        const v = inRe[k] * c[m] - inIm[k] * s[m];
+        acc += k === nyquist ? inRe[k] * c[m] : 2 * v;
+      }
+      out[t] = acc;
     }
   }
 
