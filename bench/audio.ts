@@ -70,9 +70,9 @@ async function cacheThroughput(dir: string, workers: number): Promise<{ value: n
   try {
     const count = Math.max(CACHE_BENCH_CLIPS, sources.length);
     for (let i = 0; i < count; i++) fs.symlinkSync(path.resolve(dir, sources[i % sources.length]), path.join(tmp, `${String(i + 1).padStart(6, "0")}.mp3`));
-    const mod = (await import("../src/features/cache")) as { benchCacheThroughput?: (d: string, w: number) => Promise<number> };
-    if (typeof mod.benchCacheThroughput !== "function") return { value: null, reason: "src/features/cache.ts has no benchCacheThroughput" };
-    return { value: round(await mod.benchCacheThroughput(tmp, workers), 2), reason: null };
+    const mod = (await import("./helpers/cache-throughput")) as { cacheThroughput?: (d: string, w: number) => Promise<number> };
+    if (typeof mod.cacheThroughput !== "function") return { value: null, reason: "bench/helpers/cache-throughput.ts has no cacheThroughput" };
+    return { value: round(await mod.cacheThroughput(tmp, workers), 2), reason: null };
   } catch (err) {
     return { value: null, reason: `cache bench failed: ${(err as Error).message}` };
   } finally {

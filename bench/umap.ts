@@ -1,8 +1,9 @@
 // `npm run bench -- umap`: UMAP of 8,000 points of 128 dimensions drawn as 8 Gaussian clusters
 // (centres N(0, 4²), spread 1.5), n_neighbors 15, min_dist 0.1; trustworthiness (k = 10) on a
 // 2,000-point sample. Reference on this machine: umap-learn ≈21 s at trustworthiness ≈0.94.
-import { exactKnnTf, gaussianClusters, sampleIndices, selectRows, trustworthiness, umapLayout, toPointMatrix } from "../src/analysis/embeddings";
+import { exactKnnTf, sampleIndices, selectRows, trustworthiness, umapLayout, toPointMatrix } from "../src/analysis/embeddings";
 import { initBackend } from "../src/tf/backend";
+import { gaussianClusters } from "./helpers/gaussian-clusters";
 import { median, peakRssMb } from "./stats";
 import { parseArgs } from "node:util";
 

@@ -6,9 +6,9 @@
 //                 import "./src/data/synth" for the 2.6k-line music synthesiser)
 //   lab.audio     decoding and resampling
 //   lab.features  STFT, log-mel (features/melspec.ts), the spectrogram cache, clip features
-//   lab.models    the model zoo and the example/input contracts
-//   lab.train     training runs (checkpoints, resume), run folders
-//   lab.eval      metrics, predictions, test evaluation
+//   lab.models    the model zoo, the example/input contracts and augmentations
+//   lab.eval      metrics, predictions, evaluating a model on a split
+//   lab.train     training runs (checkpoints, resume), run folders, evaluating a run folder again
 //   lab.analysis  saliency, embeddings, genre statistics
 //   lab.plots     figures (Observable Plot, plotly), HTML display, audio players
 //   lab.study     the study: config, split plan, runs, report, figures (what the notebooks and the CLI call)
@@ -18,10 +18,10 @@ export * as data from "./data";
 export * as audio from "./audio";
 export * as features from "./features";
 export * as models from "./models";
-export * as train from "./train";
 // `eval` cannot be a local binding in strict mode: bound under another name, exported as lab.eval.
 import * as evalStage from "./eval";
 export { evalStage as eval };
+export * as train from "./train";
 export * as analysis from "./analysis";
 export * as plots from "./plots";
 export * as study from "./study";

@@ -4,48 +4,8 @@
 // the saliency map is frame t of the STFT. The inverse is librosa.istft's weighted overlap-add divided by
 // the summed squared window. Notebooks play the result with audioElementHtml (a WAV data URI).
 import { DEFAULT_MEL_OPTIONS, frameCount, hannWindow, melFilterbank, type MelOptions } from "../features/melspec";
+import { RealFFT } from "../features/fft";
 import { resizeMapBilinear } from "./saliency";
-
-// ------------------------------------------------------------------ complex FFT
-
-/** In-place iterative radix-2 complex FFT (sign −1 forward, +1 inverse without the 1/n). n a power of two. */
-export function fftInPlace(re: Float64Array, im: Float64Array, inverse = false): void {
-  const n = re.length;
-  if (n !== im.length) throw new RangeError("fftInPlace: re and im lengths differ");
-  if (n < 1 || (n & (n - 1)) !== 0) throw new RangeError(`fftInPlace: length must be a power of two, got ${n}`);
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      let t = re[i];
-      re[i] = re[j];
-      re[j] = t;
-      t = im[i];
-      im[i] = im[j];
-      im[j] = t;
-    }
-  }
-  const sign = inverse ? 1 : -1;
-  for (let size = 2; size <= n; size <<= 1) {
-    const half = size >> 1;
-    const step = (sign * 2 * Math.PI) / size;
-    for (let k = 0; k < half; k++) {
-      const wr = Math.cos(step * k);
-      const wi = Math.sin(step * k);
-      for (let start = 0; start < n; start += size) {
-        const a = start + k;
-        const b = a + half;
-        const xr = re[b] * wr - im[b] * wi;
-        const xi = re[b] * wi + im[b] * wr;
-        re[b] = re[a] - xr;
-        im[b] = im[a] - xi;
-        re[a] += xr;
-        im[a] += xi;
-      }
-    }
-  }
-}
 
 // ------------------------------------------------------------------ STFT / ISTFT
 
@@ -64,6 +24,7 @@ function stftOptions(opts?: Partial<StftOptions>): { nFft: number; hopLength: nu
   const hopLength = opts?.hopLength ?? DEFAULT_MEL_OPTIONS.hopLength;
   const winLength = opts?.winLength ?? nFft;
   if (!Number.isInteger(hopLength) || hopLength < 1) throw new RangeError(`stft: hopLength must be a positive integer, got ${hopLength}`);
+  if (!Number.isInteger(nFft) || nFft < 2 || nFft % 2 !== 0) throw new RangeError(`stft: nFft must be an even integer ≥ 2, got ${nFft}`);
   return { nFft, hopLength, winLength };
 }
 
@@ -75,17 +36,18 @@ export function stftComplex(pcm: ArrayLike<number>, opts?: Partial<StftOptions>)
   const win = hannWindow(nFft, winLength);
   const re = new Float32Array(nBins * nFrames);
   const im = new Float32Array(nBins * nFrames);
-  const fr = new Float64Array(nFft);
-  const fi = new Float64Array(nFft);
+  const fft = new RealFFT(nFft);
+  const frame = new Float64Array(nFft);
+  const fr = new Float64Array(nBins);
+  const fi = new Float64Array(nBins);
   const pad = nFft >> 1;
   for (let t = 0; t < nFrames; t++) {
     const start = t * hopLength - pad;
     for (let i = 0; i < nFft; i++) {
       const s = start + i;
-      fr[i] = s >= 0 && s < pcm.length ? pcm[s] * win[i] : 0;
-      fi[i] = 0;
+      frame[i] = s >= 0 && s < pcm.length ? pcm[s] * win[i] : 0;
     }
-    fftInPlace(fr, fi);
+    fft.forward(frame, fr, fi);
     for (let k = 0; k < nBins; k++) {
       re[k * nFrames + t] = fr[k];
       im[k * nFrames + t] = fi[k];
@@ -107,22 +69,18 @@ export function istft(spec: ComplexSpectrogram, opts?: Partial<StftOptions> & { 
   const full = nFft + hopLength * (nFrames - 1);
   const y = new Float64Array(full);
   const wss = new Float64Array(full);
-  const fr = new Float64Array(nFft);
-  const fi = new Float64Array(nFft);
   const nBins = spec.nBins;
+  const fft = new RealFFT(nFft);
+  const br = new Float64Array(nBins);
+  const bi = new Float64Array(nBins);
+  const fr = new Float64Array(nFft);
   for (let t = 0; t < nFrames; t++) {
-    // Hermitian spectrum → real frame: fill the negative frequencies with conjugates.
+    // Hermitian spectrum → real frame (RealFFT.inverse ignores the imaginary parts of DC and Nyquist).
     for (let k = 0; k < nBins; k++) {
-      fr[k] = spec.re[k * nFrames + t];
-      fi[k] = spec.im[k * nFrames + t];
+      br[k] = spec.re[k * nFrames + t];
+      bi[k] = spec.im[k * nFrames + t];
     }
-    fi[0] = 0;
-    fi[nBins - 1] = 0;
-    for (let k = nBins; k < nFft; k++) {
-      fr[k] = fr[nFft - k];
-      fi[k] = -fi[nFft - k];
-    }
-    fftInPlace(fr, fi, true);
+    fft.inverse(br, bi, fr);
     const offset = t * hopLength;
     for (let i = 0; i < nFft; i++) {
       y[offset + i] += (fr[i] / nFft) * win[i];

@@ -301,25 +301,77 @@ function openResponse(
  * partial is renamed to `dest`. When `dest` already exists it is verified instead (no request made).
  */
 export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
-  const { url, dest, expectedSize, onProgress, signal } = options;
-  const expectedSha1 = options.expectedSha1?.toLowerCase();
-  const retries = options.retries ?? 5;
-  const retryDelayMs = options.retryDelayMs ?? 1000;
-  const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
-  const maxRedirects = options.maxRedirects ?? 10;
-  const quiet = options.quiet ?? false;
-  const log = quiet ? (): void => {} : options.log ?? ((line: string): void => void process.stderr.write(line + "\n"));
-  const label = options.label ?? dest.split(/[\\/]/).pop() ?? dest;
-  const partial = dest + ".partial";
-
+  const download = new ResumableDownload(options);
   // 1. A complete file already there (e.g. downloaded elsewhere and copied in): verify it, fetch nothing.
-  const existing = fileSize(dest);
-  if (existing !== null) {
+  const existing = fileSize(options.dest);
+  if (existing !== null) return download.verifyPresent(existing);
+  await download.fetchWithRetries();
+  // 2. Verify, then rename: only a file with the published SHA1 gets the final name.
+  return download.verifyAndRename();
+}
+
+/** The settings of one downloadFile call, defaults filled in. */
+interface DownloadSettings {
+  url: string;
+  dest: string;
+  partial: string;
+  label: string;
+  expectedSize: number | undefined;
+  expectedSha1: string | undefined;
+  retries: number;
+  retryDelayMs: number;
+  idleTimeoutMs: number;
+  maxRedirects: number;
+  quiet: boolean;
+  signal: AbortSignal | undefined;
+  onProgress: DownloadOptions["onProgress"];
+  log: (line: string) => void;
+}
+
+function downloadSettings(options: DownloadOptions): DownloadSettings {
+  const quiet = options.quiet ?? false;
+  return {
+    url: options.url,
+    dest: options.dest,
+    partial: options.dest + ".partial",
+    label: options.label ?? options.dest.split(/[\\/]/).pop() ?? options.dest,
+    expectedSize: options.expectedSize,
+    expectedSha1: options.expectedSha1?.toLowerCase(),
+    retries: options.retries ?? 5,
+    retryDelayMs: options.retryDelayMs ?? 1000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    maxRedirects: options.maxRedirects ?? 10,
+    quiet,
+    signal: options.signal,
+    onProgress: options.onProgress,
+    log: quiet ? (): void => {} : options.log ?? ((line: string): void => void process.stderr.write(line + "\n")),
+  };
+}
+
+/** One downloadFile call: the partial's running SHA1, what was transferred, and the attempts made. */
+class ResumableDownload {
+  private readonly s: DownloadSettings;
+  // bytes = -1: not yet synchronised with the partial on disk.
+  private state: HashState = { hash: createHash("sha1"), bytes: -1 };
+  private resumed = false;
+  private transferred = 0;
+  private everConnected = false;
+  private knownTotal: number | undefined;
+  private bar: ProgressBar | null = null;
+
+  constructor(options: DownloadOptions) {
+    this.s = downloadSettings(options);
+    this.knownTotal = this.s.expectedSize;
+  }
+
+  /** `dest` exists already: check its size and SHA1 (a mismatch is moved aside), fetch nothing. */
+  async verifyPresent(existing: number): Promise<DownloadResult> {
+    const { dest, expectedSize, expectedSha1, label, quiet } = this.s;
     if (expectedSize !== undefined && existing !== expectedSize) {
       const keptAs = moveAside(dest, dest);
       throw new ChecksumError(dest, "size", `${expectedSize} bytes`, `${existing} bytes`, keptAs);
     }
-    log(`${dest} already present: verifying its SHA1 (${formatBytes(existing)})`);
+    this.s.log(`${dest} already present: verifying its SHA1 (${formatBytes(existing)})`);
     const sha1 = await sha1WithBar(dest, existing, `verify ${label}`, quiet);
     if (expectedSha1 && sha1 !== expectedSha1) {
       const keptAs = moveAside(dest, dest);
@@ -328,148 +380,171 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     return { path: dest, bytes: existing, sha1, resumed: false, transferred: 0, alreadyPresent: true };
   }
 
-  // bytes = -1: not yet synchronised with the partial on disk.
-  let state: HashState = { hash: createHash("sha1"), bytes: -1 };
-  let resumed = false;
-  let transferred = 0;
-  let everConnected = false;
-  let knownTotal: number | undefined = expectedSize;
-  let bar = null as ProgressBar | null; // assigned inside runAttempt
-
-  const report = (bytesOnDisk: number): void => {
-    onProgress?.(bytesOnDisk, knownTotal);
-    bar?.update(bytesOnDisk);
-  };
+  private report(bytesOnDisk: number): void {
+    this.s.onProgress?.(bytesOnDisk, this.knownTotal);
+    this.bar?.update(bytesOnDisk);
+  }
 
   /** Make `state` describe the partial on disk (hashing it when needed); returns its size. */
-  const syncState = async (): Promise<number> => {
+  private async syncState(): Promise<number> {
+    const { partial } = this.s;
     const size = fileSize(partial) ?? 0;
-    if (state.bytes === size) return size;
-    state = { hash: createHash("sha1"), bytes: 0 };
+    if (this.state.bytes === size) return size;
+    this.state = { hash: createHash("sha1"), bytes: 0 };
     if (size > 0) {
-      log(`hashing the existing partial download ${partial} (${formatBytes(size)}) before resuming`);
-      state.bytes = await hashFileInto(partial, state.hash);
+      this.s.log(`hashing the existing partial download ${partial} (${formatBytes(size)}) before resuming`);
+      this.state.bytes = await hashFileInto(partial, this.state.hash);
     }
     return size;
-  };
+  }
 
-  for (let attempt = 0; ; attempt++) {
-    if (signal?.aborted) throw signal.reason ?? new Error("aborted");
-    let offset = await syncState();
-    if (expectedSize !== undefined && offset > expectedSize) {
-      log(`${partial} is larger than the expected ${expectedSize} bytes: starting again from 0`);
-      emptyFile(partial);
-      offset = await syncState();
+  /** Attempts, each resuming the partial, until every byte is on disk; retries back off exponentially. */
+  async fetchWithRetries(): Promise<void> {
+    const { partial, expectedSize, signal } = this.s;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+      let offset = await this.syncState();
+      if (expectedSize !== undefined && offset > expectedSize) {
+        this.s.log(`${partial} is larger than the expected ${expectedSize} bytes: starting again from 0`);
+        emptyFile(partial);
+        offset = await this.syncState();
+      }
+      if (expectedSize !== undefined && offset === expectedSize) break; // complete: only verification left
+      try {
+        await this.runAttempt(offset);
+        break; // every byte is on disk (streamed to the end, or a 416 for a whole partial)
+      } catch (err) {
+        await this.afterFailedAttempt(err, attempt);
+      }
     }
-    if (expectedSize !== undefined && offset === expectedSize) break; // complete: only verification left
+    this.bar?.finish();
+  }
 
+  /** Throw `err` (as a DownloadError when the network gave up) unless it is worth another attempt; then wait. */
+  private async afterFailedAttempt(err: unknown, attempt: number): Promise<void> {
+    const { url, partial, label, retries, retryDelayMs, signal } = this.s;
+    if (err instanceof DiskFullError || (err as Error).name === "AbortError" || signal?.aborted || !(err instanceof AttemptError)) {
+      this.bar?.finish();
+      throw err;
+    }
+    // An offline machine or wrong host: fail at once rather than retry a connection that never worked.
+    const retryable = err.retryable && (!err.extra.unreachable || this.everConnected);
+    if (!retryable || attempt >= retries) {
+      this.bar?.finish();
+      const tries = attempt + 1;
+      throw new DownloadError(url, `${err.message}${tries > 1 ? ` (after ${tries} attempts)` : ""}`, err.extra);
+    }
+    const delay = Math.min(30_000, retryDelayMs * 2 ** attempt);
+    const onDisk = fileSize(partial) ?? 0;
+    this.s.log(`${label}: ${err.message}; retrying in ${(delay / 1000).toFixed(1)} s from byte ${onDisk} (attempt ${attempt + 2}/${retries + 1})`);
+    await sleep(delay, signal);
+  }
+
+  /** Check the whole partial's size and SHA1 (a mismatch is moved aside), fsync it, rename it to `dest`. */
+  async verifyAndRename(): Promise<DownloadResult> {
+    const { partial, dest, expectedSize, expectedSha1 } = this.s;
+    const size = await this.syncState();
+    const sha1 = this.state.hash.copy().digest("hex");
+    if (expectedSize !== undefined && size !== expectedSize) {
+      const keptAs = moveAside(partial, dest);
+      throw new ChecksumError(dest, "size", `${expectedSize} bytes`, `${size} bytes`, keptAs);
+    }
+    if (expectedSha1 && sha1 !== expectedSha1) {
+      const keptAs = moveAside(partial, dest);
+      throw new ChecksumError(dest, "SHA1", expectedSha1, sha1, keptAs);
+    }
+    const fd = fs.openSync(partial, "r+");
     try {
-      await runAttempt(offset);
-      break; // every byte is on disk (streamed to the end, or a 416 for a whole partial)
-    } catch (err) {
-      if (err instanceof DiskFullError || (err as Error).name === "AbortError" || signal?.aborted || !(err instanceof AttemptError)) {
-        bar?.finish();
-        throw err;
-      }
-      // An offline machine or wrong host: fail at once rather than retry a connection that never worked.
-      const retryable = err.retryable && (!err.extra.unreachable || everConnected);
-      if (!retryable || attempt >= retries) {
-        bar?.finish();
-        const tries = attempt + 1;
-        throw new DownloadError(url, `${err.message}${tries > 1 ? ` (after ${tries} attempts)` : ""}`, err.extra);
-      }
-      const delay = Math.min(30_000, retryDelayMs * 2 ** attempt);
-      const onDisk = fileSize(partial) ?? 0;
-      log(`${label}: ${err.message}; retrying in ${(delay / 1000).toFixed(1)} s from byte ${onDisk} (attempt ${attempt + 2}/${retries + 1})`);
-      await sleep(delay, signal);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
     }
+    fs.renameSync(partial, dest);
+    return { path: dest, bytes: size, sha1, resumed: this.resumed, transferred: this.transferred, alreadyPresent: false };
   }
-  bar?.finish();
-
-  // 2. Verify, then rename: only a file with the published SHA1 gets the final name.
-  const size = await syncState();
-  const sha1 = state.hash.copy().digest("hex");
-  if (expectedSize !== undefined && size !== expectedSize) {
-    const keptAs = moveAside(partial, dest);
-    throw new ChecksumError(dest, "size", `${expectedSize} bytes`, `${size} bytes`, keptAs);
-  }
-  if (expectedSha1 && sha1 !== expectedSha1) {
-    const keptAs = moveAside(partial, dest);
-    throw new ChecksumError(dest, "SHA1", expectedSha1, sha1, keptAs);
-  }
-  const fd = fs.openSync(partial, "r+");
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  fs.renameSync(partial, dest);
-  return { path: dest, bytes: size, sha1, resumed, transferred, alreadyPresent: false };
 
   /** One request: resolves "complete" when the server says the partial is already whole (416), else "streamed". */
-  async function runAttempt(offset: number): Promise<"complete" | "streamed"> {
+  private async runAttempt(offset: number): Promise<"complete" | "streamed"> {
+    const { url, idleTimeoutMs, maxRedirects, signal } = this.s;
     const headers: Record<string, string> = { "user-agent": "fmalab (fma-genre-lab)", "accept-encoding": "identity" };
     if (offset > 0) headers.range = `bytes=${offset}-`;
     const { response, request } = await openResponse(url, headers, { idleTimeoutMs, maxRedirects, signal });
-    everConnected = true;
-    const status = response.statusCode ?? 0;
+    this.everConnected = true;
     const discard = (): void => {
       response.resume();
       request.destroy();
     };
+    const writeFrom = this.bodyStart(response, offset, headers.range, discard);
+    if (writeFrom === "complete") return "complete";
+    const { expectedSize } = this.s;
+    if (expectedSize !== undefined && this.knownTotal !== undefined && this.knownTotal !== expectedSize) {
+      discard();
+      throw new AttemptError(`the server has ${this.knownTotal} bytes but ${expectedSize} were expected`, false, { status: response.statusCode ?? 0 });
+    }
+    await this.streamBody(response, writeFrom);
+    return "streamed";
+  }
 
-    let writeFrom: number; // byte offset the body starts at
+  /**
+   * Read the response status: the byte offset the body starts at (200: 0, 206: the partial's end), or
+   * "complete" for a 416 on a partial that already holds every byte. Anything else throws an AttemptError
+   * (emptying the partial when the server's range cannot continue it).
+   */
+  private bodyStart(response: http.IncomingMessage, offset: number, range: string | undefined, discard: () => void): number | "complete" {
+    const { label, partial } = this.s;
+    const status = response.statusCode ?? 0;
+    const contentRange = response.headers["content-range"] as string | undefined;
     if (status === 416) {
       discard();
-      const range = parseContentRange(response.headers["content-range"] as string | undefined);
-      if (offset > 0 && (range?.total === undefined || range.total === offset)) {
-        knownTotal = knownTotal ?? offset;
+      const parsed = parseContentRange(contentRange);
+      if (offset > 0 && (parsed?.total === undefined || parsed.total === offset)) {
+        this.knownTotal = this.knownTotal ?? offset;
         return "complete"; // the partial already holds every byte; verification decides
       }
-      log(`${label}: server rejected the range ${headers.range ?? "(none)"}: starting again from 0`);
+      this.s.log(`${label}: server rejected the range ${range ?? "(none)"}: starting again from 0`);
       emptyFile(partial);
-      throw new AttemptError(`HTTP 416 for range ${headers.range ?? "(none)"}`, true, { status });
-    } else if (status === 206) {
-      const range = parseContentRange(response.headers["content-range"] as string | undefined);
-      if (!range || range.start !== offset) {
+      throw new AttemptError(`HTTP 416 for range ${range ?? "(none)"}`, true, { status });
+    }
+    if (status === 206) {
+      const parsed = parseContentRange(contentRange);
+      if (!parsed || parsed.start !== offset) {
         discard();
-        log(`${label}: server answered a different range (${response.headers["content-range"] ?? "none"}): starting again from 0`);
+        this.s.log(`${label}: server answered a different range (${contentRange ?? "none"}): starting again from 0`);
         emptyFile(partial);
-        throw new AttemptError(`unexpected Content-Range ${response.headers["content-range"] ?? "(missing)"}`, true, { status });
+        throw new AttemptError(`unexpected Content-Range ${contentRange ?? "(missing)"}`, true, { status });
       }
-      if (range.total !== undefined) knownTotal = range.total;
-      writeFrom = offset;
-      resumed = true;
-      log(`${label}: resuming at ${formatBytes(offset)}${knownTotal !== undefined ? ` of ${formatBytes(knownTotal)}` : ""}`);
-    } else if (status === 200) {
-      if (offset > 0) log(`${label}: server ignored the Range request: starting again from 0`);
+      if (parsed.total !== undefined) this.knownTotal = parsed.total;
+      this.resumed = true;
+      this.s.log(`${label}: resuming at ${formatBytes(offset)}${this.knownTotal !== undefined ? ` of ${formatBytes(this.knownTotal)}` : ""}`);
+      return offset;
+    }
+    if (status === 200) {
+      if (offset > 0) this.s.log(`${label}: server ignored the Range request: starting again from 0`);
       const length = Number(response.headers["content-length"]);
-      if (Number.isFinite(length) && response.headers["content-length"] !== undefined) knownTotal = length;
-      writeFrom = 0;
-    } else {
-      discard();
-      const retryable = status >= 500 || status === 408 || status === 429;
-      throw new AttemptError(`HTTP ${status} ${response.statusMessage ?? ""}`.trim(), retryable, { status });
+      if (Number.isFinite(length) && response.headers["content-length"] !== undefined) this.knownTotal = length;
+      return 0;
     }
+    discard();
+    const retryable = status >= 500 || status === 408 || status === 429;
+    throw new AttemptError(`HTTP ${status} ${response.statusMessage ?? ""}`.trim(), retryable, { status });
+  }
 
-    if (expectedSize !== undefined && knownTotal !== undefined && knownTotal !== expectedSize) {
-      discard();
-      throw new AttemptError(`the server has ${knownTotal} bytes but ${expectedSize} were expected`, false, { status });
-    }
-
+  /** Write the body to the partial from `writeFrom`, hashing as it goes; a short or broken body throws. */
+  private async streamBody(response: http.IncomingMessage, writeFrom: number): Promise<void> {
+    const { partial, label, quiet } = this.s;
     // Open the partial: append after what was hashed, or truncate when the body starts at 0.
     const fd = fs.openSync(partial, writeFrom === 0 ? "w" : "a");
-    if (writeFrom === 0) state = { hash: createHash("sha1"), bytes: 0 };
-    if (!bar && !quiet) {
-      bar = new ProgressBar({ total: knownTotal ?? 0, label: `download ${label}`, unit: "B", initial: writeFrom });
+    if (writeFrom === 0) this.state = { hash: createHash("sha1"), bytes: 0 };
+    if (!this.bar && !quiet) {
+      this.bar = new ProgressBar({ total: this.knownTotal ?? 0, label: `download ${label}`, unit: "B", initial: writeFrom });
     }
-    report(writeFrom);
-    const writer = new HashingAppender(fd, state, (bytesOnDisk) => report(bytesOnDisk));
+    this.report(writeFrom);
+    const writer = new HashingAppender(fd, this.state, (bytesOnDisk) => this.report(bytesOnDisk));
     const before = writeFrom;
     try {
       await pipeline(response, writer);
     } catch (err) {
-      transferred += state.bytes - before;
+      this.transferred += this.state.bytes - before;
       const fsError = writer.fsError;
       if (fsError) {
         if (fsError.code && DISK_FULL_CODES.has(fsError.code)) {
@@ -483,13 +558,12 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     } finally {
       fs.closeSync(fd);
     }
-    const onDisk = state.bytes;
-    transferred += onDisk - before;
-    if (knownTotal !== undefined && onDisk < knownTotal) {
-      throw new AttemptError(`connection closed early at ${onDisk} of ${knownTotal} bytes`, true);
+    const onDisk = this.state.bytes;
+    this.transferred += onDisk - before;
+    if (this.knownTotal !== undefined && onDisk < this.knownTotal) {
+      throw new AttemptError(`connection closed early at ${onDisk} of ${this.knownTotal} bytes`, true);
     }
-    if (knownTotal === undefined) knownTotal = onDisk;
-    return "streamed";
+    if (this.knownTotal === undefined) this.knownTotal = onDisk;
   }
 }
 

@@ -9,7 +9,7 @@ import { InputError } from "../util/errors";
 import { shellCommand } from "../util/shell";
 import { readJsonFileStrict, readRegularFile } from "../util/text";
 import type { Split } from "../data/schema";
-import type { Example, InputBuilder } from "../train/examples";
+import type { Example, InputBuilder } from "../models/inputs";
 import { classificationReport, type BootstrapOptions, type ClassificationReport } from "./metrics";
 import { predictTracks } from "./predict";
 

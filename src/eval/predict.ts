@@ -1,7 +1,7 @@
 // Batched inference over tracks: K crops per track, crops of several tracks share a batch, track
 // probabilities (and embeddings) are the mean over the track's crops. Tensors live only inside tidy.
 import * as tf from "@tensorflow/tfjs";
-import type { Example, InputBuilder } from "../train/examples";
+import type { Example, InputBuilder } from "../models/inputs";
 
 /** True when the model's last layer ends in a softmax (so its outputs are probabilities, not logits). */
 export function outputIsProbability(model: tf.LayersModel): boolean {

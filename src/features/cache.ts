@@ -273,9 +273,8 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The cache builder's core: run `jobs` into the cache at `dir` (created with `params` if new). */
-export async function runCacheJobs(dir: string, params: CacheParams, jobs: CacheJob[], opts: RunOptions = {}): Promise<CacheSummary> {
-  const started = Date.now();
+/** Create the cache folder with params.json, or check that an existing cache was built with the same parameters. */
+function checkOrWriteParams(dir: string, params: CacheParams): void {
   fs.mkdirSync(dir, { recursive: true });
   const paramsFile = path.join(dir, PARAMS_FILE);
   if (fs.existsSync(paramsFile)) {
@@ -285,6 +284,58 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
   } else {
     writeJsonAtomic(paramsFile, params);
   }
+}
+
+/** What a runCacheJobs call did, counted from every job's final manifest entry. */
+function cacheSummary(run: {
+  dir: string;
+  params: CacheParams;
+  jobs: CacheJob[];
+  plan: CachePlan;
+  short: number;
+  staleTempFilesRemoved: number;
+  problemsFile: string | null;
+  elapsedS: number;
+}): CacheSummary {
+  const { jobs, plan, elapsedS } = run;
+  let ok = 0;
+  const failures: CacheSummary["failures"] = [];
+  const shortClips: number[] = [];
+  const silentClips: number[] = [];
+  for (const j of jobs) {
+    const e = plan.results.get(j.trackId)!;
+    if (e.status === "ok") ok++;
+    else if (e.status === "failed") failures.push({ trackId: e.trackId, reason: e.reason ?? "error", message: e.message ?? "" });
+    if (e.status === "short") shortClips.push(e.trackId);
+    if (e.silent) silentClips.push(e.trackId);
+  }
+  return {
+    repaired: plan.repaired,
+    retried: plan.retried,
+    upgraded: plan.upgraded.length,
+    shortClips,
+    silentClips,
+    problemsFile: run.problemsFile,
+    dir: run.dir,
+    params: run.params,
+    total: jobs.length,
+    ok,
+    short: run.short,
+    failed: failures.length,
+    computed: plan.pending.length,
+    reused: jobs.length - plan.pending.length,
+    failures,
+    knownBadExcluded: [],
+    staleTempFilesRemoved: run.staleTempFilesRemoved,
+    elapsedS,
+    clipsPerS: elapsedS > 0 ? plan.pending.length / elapsedS : 0,
+  };
+}
+
+/** The cache builder's core: run `jobs` into the cache at `dir` (created with `params` if new). */
+export async function runCacheJobs(dir: string, params: CacheParams, jobs: CacheJob[], opts: RunOptions = {}): Promise<CacheSummary> {
+  const started = Date.now();
+  checkOrWriteParams(dir, params);
   // A shard touches only its own lock, manifest and temp files: other shards may be running.
   const release = acquireLock(dir, opts.shard ? shardLockFile(dir, opts.shard) : path.join(dir, "lock"));
   let writer: ManifestWriter | null = null;
@@ -327,40 +378,8 @@ export async function runCacheJobs(dir: string, params: CacheParams, jobs: Cache
     }
     bar.finish({ failed, short });
 
-    let ok = 0;
-    const failures: CacheSummary["failures"] = [];
-    const shortClips: number[] = [];
-    const silentClips: number[] = [];
-    for (const j of jobs) {
-      const e = results.get(j.trackId)!;
-      if (e.status === "ok") ok++;
-      else if (e.status === "failed") failures.push({ trackId: e.trackId, reason: e.reason ?? "error", message: e.message ?? "" });
-      if (e.status === "short") shortClips.push(e.trackId);
-      if (e.silent) silentClips.push(e.trackId);
-    }
     const problemsFile = writeProblemsFile(dir, jobs.map((j) => results.get(j.trackId)!), plan.repaired, opts.shard ? shardProblemsFile(opts.shard) : "problems.tsv");
-    const elapsedS = (Date.now() - started) / 1000;
-    return {
-      repaired: plan.repaired,
-      retried: plan.retried,
-      upgraded: plan.upgraded.length,
-      shortClips,
-      silentClips,
-      problemsFile,
-      dir,
-      params,
-      total: jobs.length,
-      ok,
-      short,
-      failed: failures.length,
-      computed: pending.length,
-      reused,
-      failures,
-      knownBadExcluded: [],
-      staleTempFilesRemoved,
-      elapsedS,
-      clipsPerS: elapsedS > 0 ? pending.length / elapsedS : 0,
-    };
+    return cacheSummary({ dir, params, jobs, plan, short, staleTempFilesRemoved, problemsFile, elapsedS: (Date.now() - started) / 1000 });
   } finally {
     writer?.close();
     await Promise.all(workers.map((w) => w.terminate()));
@@ -822,31 +841,4 @@ export function findCache(dataDir: string, req: CacheRequest & { cacheRoot?: str
       (lines.length ? `; caches with other parameters:\n  - ${lines.join("\n  - ")}` : "") +
       `\nbuild it with: ${shellCommand(["fmalab", "spectrograms", "--data", dataDir, ...(subset ? ["--subset", subset] : [])])}`,
   );
-}
-
-// ---------------------------------------------------------------- bench
-
-/**
- * Clips per second of a fresh cache build over the mp3 files in `clipsDir` (flat NNNNNN.mp3 or nested
- * NNN/NNNNNN.mp3), with `workers` threads, features included. The cache goes to a temp folder, removed after.
- */
-export async function benchCacheThroughput(clipsDir: string, workers: number): Promise<number> {
-  const jobs: CacheJob[] = [];
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/^\d{6}\.mp3$/i.test(e.name)) jobs.push({ trackId: Number(e.name.slice(0, 6)), path: p });
-    }
-  };
-  walk(clipsDir);
-  if (jobs.length === 0) throw new UsageError(`no NNNNNN.mp3 clips under ${clipsDir}`);
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-cache-bench-"));
-  try {
-    const params = resolveCacheParams(clipsDir, null, {});
-    const summary = await runCacheJobs(path.join(tmp, cacheDirName(params)), params, jobs, { workers, silent: true });
-    return summary.clipsPerS;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
 }

@@ -1,4 +1,5 @@
-// Real FFT for spectrograms. Power-of-two sizes use an iterative radix-2 complex FFT of half the length
+// Real FFT for spectrograms (and its inverse, for resynthesis: src/analysis/resynth.ts), the project's one FFT
+// module. Power-of-two sizes use an iterative radix-2 complex FFT of half the length
 // (the classic "two real halves packed in one complex signal" trick) with precomputed twiddles and
 // bit-reversal table, all in Float64Array, no allocation per call. Other sizes fall back to a direct
 // O(n²) DFT with a precomputed cos/sin table: correct but slow — fine for tests and odd experiments,
@@ -138,6 +139,51 @@ export class RealFFT {
     }
   }
 
+  /**
+   * Unnormalised inverse transform of a real signal's spectrum: x[n] = Σ_k X[k]·e^{+2πikn/size} over all
+   * `size` bins, the bins above nBins being the conjugates of those below (Hermitian), so x is real. Reads
+   * bins 0…nBins−1 of `inRe`/`inIm` (the imaginary parts of bin 0 and of bin size/2 are ignored: a real
+   * signal has none), writes `size` samples to `out`. Divide by `size` for the signal itself.
+   */
+  inverse(inRe: ArrayLike<number>, inIm: ArrayLike<number>, out: Float64Array): void {
+    if (inRe.length < this.nBins || inIm.length < this.nBins) throw new RangeError(`RealFFT.inverse: need ${this.nBins} bins`);
+    if (out.length < this.size) throw new RangeError(`RealFFT.inverse: output has ${out.length} samples, need ${this.size}`);
+    if (!this.pow2) {
+      this.directInverse(inRe, inIm, out);
+      return;
+    }
+    // The split of forward() run backwards: Z[k] = E[k] + i·O[k] with E = (X[k] + conj(X[half−k]))/2 and
+    // O = (X[k] − conj(X[half−k]))/2 · e^{+2πik/N}; then z = IDFT_half(Z) = x[2m] + i·x[2m+1] (times 2 for
+    // the unnormalised sum). IDFT = conj(DFT(conj(Z))), so the forward passes (complexInPlace) serve.
+    const half = this.half;
+    const re = this.workRe;
+    const im = this.workIm;
+    const bitrev = this.bitrev;
+    const c = this.splitCos;
+    const s = this.splitSin;
+    for (let k = 0; k < half; k++) {
+      const xr = inRe[k];
+      const xi = k === 0 ? 0 : inIm[k];
+      const yr = inRe[half - k];
+      const yi = k === 0 ? 0 : -inIm[half - k]; // conj(X[half − k]); bin half is real
+      const er = 0.5 * (xr + yr);
+      const ei = 0.5 * (xi + yi);
+      const dr = 0.5 * (xr - yr);
+      const di = 0.5 * (xi - yi);
+      const or = dr * c[k] - di * s[k];
+      const oi = dr * s[k] + di * c[k];
+      // Z = E + i·O, stored conjugated and bit-reversed for the forward passes.
+      const j = bitrev[k];
+      re[j] = er - oi;
+      im[j] = -(ei + or);
+    }
+    this.complexInPlace(re, im);
+    for (let m = 0; m < half; m++) {
+      out[2 * m] = 2 * re[m];
+      out[2 * m + 1] = -2 * im[m];
+    }
+  }
+
   /** |X[k]|^power for k < nBins into `out` (power 2: squared magnitude, power 1: magnitude). */
   power(input: ArrayLike<number>, out: Float64Array, power = 2, scratchRe?: Float64Array, scratchIm?: Float64Array): void {
     const re = scratchRe ?? new Float64Array(this.nBins);
@@ -229,6 +275,24 @@ export class RealFFT {
           im[b] = ai - xi;
         }
       }
+    }
+  }
+
+  private directInverse(inRe: ArrayLike<number>, inIm: ArrayLike<number>, out: Float64Array): void {
+    const n = this.size;
+    const c = this.cosTable;
+    const s = this.sinTable;
+    const nyquist = n % 2 === 0 ? n / 2 : -1;
+    for (let t = 0; t < n; t++) {
+      let acc = inRe[0];
+      let m = t;
+      for (let k = 1; k < this.nBins; k++, m += t) {
+        if (m >= n) m %= n;
+        // A bin and its conjugate mirror: 2·Re(X·e^{+iθ}); the Nyquist bin has no mirror.
+        const v = inRe[k] * c[m] - inIm[k] * s[m];
+        acc += k === nyquist ? inRe[k] * c[m] : 2 * v;
+      }
+      out[t] = acc;
     }
   }
 
@@ -606,7 +670,29 @@ function pairedModule(): WebAssembly.Module | null {
   return pairedModuleCache;
 }
 
+/** The paired module: fft2 (the complex FFT + real split + power) and the melFrames / ampFrames kernels that call it. */
 function buildPairedFftModule(): Uint8Array {
+  const fftBody = buildFft2Body();
+  const melBody = buildMelFramesBody();
+  const ampBody = buildAmpFramesBody();
+  const fnType = (nParams: number) => [0x60, nParams, ...new Array(nParams).fill(I32), 0];
+  return new Uint8Array([
+    ...wasmHeader,
+    ...section(1, [3, ...fnType(6), ...fnType(15), ...fnType(16)]),
+    ...section(3, [3, 0, 1, 2]),
+    ...section(5, [1, 0, 1]),
+    ...section(7, [4, ...str("memory"), 2, 0, ...str("fft2"), 0, 0, ...str("melFrames"), 0, 1, ...str("ampFrames"), 0, 2]),
+    ...section(10, [3, ...uleb(fftBody.length), ...fftBody, ...uleb(melBody.length), ...melBody, ...uleb(ampBody.length), ...ampBody]),
+  ]);
+}
+
+/**
+ * fft2(re, im, half, tw, split, out): radix-2² passes (plus a final radix-2 pass when log2(half) is odd)
+ * over two interleaved frames at once (f64x2 lanes), then the real split and the power spectrum.
+ * One piece: it is one wasm function's instruction stream, in execution order, over one set of local
+ * indices; split into parts it would read as fragments of bytecode that only make sense together.
+ */
+function buildFft2Body(): number[] {
   // params: re, im, half, tw, split, out
   const [RE, IM, HALF, TW, SPLIT, OUT] = [0, 1, 2, 3, 4, 5];
   // i32 locals
@@ -732,18 +818,7 @@ function buildPairedFftModule(): Uint8Array {
     END,
   ];
   const locals = [2, ...uleb(nI32), I32, ...uleb(nV128), V128];
-  const body = [...locals, ...code];
-  const melBody = buildMelFramesBody();
-  const ampBody = buildAmpFramesBody();
-  const fnType = (nParams: number) => [0x60, nParams, ...new Array(nParams).fill(I32), 0];
-  return new Uint8Array([
-    ...wasmHeader,
-    ...section(1, [3, ...fnType(6), ...fnType(15), ...fnType(16)]),
-    ...section(3, [3, 0, 1, 2]),
-    ...section(5, [1, 0, 1]),
-    ...section(7, [4, ...str("memory"), 2, 0, ...str("fft2"), 0, 0, ...str("melFrames"), 0, 1, ...str("ampFrames"), 0, 2]),
-    ...section(10, [3, ...uleb(body.length), ...body, ...uleb(melBody.length), ...melBody, ...uleb(ampBody.length), ...ampBody]),
-  ]);
+  return [...locals, ...code];
 }
 
 /**
@@ -833,26 +908,95 @@ function buildMelFramesBody(): number[] {
  * order into rowOut[t·nRows + r] (f64). Both outputs hold a row for the phantom frame after an odd last.
  */
 function buildAmpFramesBody(): number[] {
+  const { PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, T, SA, SB, I, NROWS, MSTRIDE, RSTRIDE } = AMP;
+  const g = get;
+  const CALL = 0x10;
+  const code: number[] = [
+    ...g(HALF), ...i32c(1), ADD, ...i32c(3), SHL, ...set(MSTRIDE), // bytes per magnitude frame
+    ...g(NROWS), ...i32c(3), SHL, ...set(RSTRIDE), // bytes per row-output frame
+    ...i32c(0), ...set(T),
+    ...loopWhile([...g(T), ...g(NFRAMES), GE_S], [
+      ...g(PCM), ...g(T), ...g(HOP), I32_MUL, ...i32c(2), SHL, ADD, ...set(SA),
+      ...g(SA), ...g(HOP), ...i32c(2), SHL, ADD, ...set(SB),
+      ...i32c(0), ...set(I),
+      ...ampPack(),
+      ...g(RE), ...g(IM), ...g(HALF), ...g(TW), ...g(SPLIT), ...g(OUT), CALL, 0,
+      ...ampMagnitude(),
+      ...ampRows(),
+      ...incr(T, 2),
+    ]),
+    END,
+  ];
+  const locals = [3, ...uleb(15), I32, 5, V128, 2, 0x7c];
+  return [...locals, ...code];
+}
+
+/** ampFrames's local indices: 16 i32 params, then 15 i32, 5 v128 and 2 f64 locals. */
+const AMP = (() => {
   const [PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, WIN, BITREV, ROWINFO, NROWS, ROWW, ROWOUT, MAGOUT] = Array.from({ length: 16 }, (_, i) => i);
   const [T, SA, SB, I, JADDR, R, INFO, P, WP, LEN, Q, DST, K, MSTRIDE, RSTRIDE] = Array.from({ length: 15 }, (_, i) => 16 + i);
   const [ACC, MAG, ACC1, ACC2, ACC3] = [31, 32, 33, 34, 35]; // v128 locals
   const [WA, WB] = [36, 37]; // f64 locals
+  return {
+    PCM, HOP, NFRAMES, RE, IM, HALF, TW, SPLIT, OUT, WIN, BITREV, ROWINFO, NROWS, ROWW, ROWOUT, MAGOUT,
+    T, SA, SB, I, JADDR, R, INFO, P, WP, LEN, Q, DST, K, MSTRIDE, RSTRIDE, ACC, MAG, ACC1, ACC2, ACC3, WA, WB,
+  };
+})();
+
+// Opcodes and small code builders of the ampFrames sections.
+const I32_MUL = 0x6c;
+const F64X2_REPLACE_LANE1 = [0xfd, ...uleb(0x22), 1];
+const F64X2_SQRT = [0xfd, ...uleb(0xef)];
+const F32X4_DEMOTE_F64X2_ZERO = [0xfd, ...uleb(0x5e)];
+const F64X2_PROMOTE_LOW_F32X4 = [0xfd, ...uleb(0x5f)];
+const V128_ZERO = [0xfd, 0x0c, ...new Array(16).fill(0)];
+const f64x2ExtractLane = (l: number) => [0xfd, ...uleb(0x21), l];
+const f32LoadAt = (off: number) => [0x2a, 2, ...uleb(off)];
+const f64StoreAt = (addr: number[], value: number[]) => [...addr, ...value, 0x39, 3, 0];
+const loopWhile = (stop: number[], body: number[]) => [...BLOCK, ...LOOP, ...stop, ...brIf(1), ...body, ...br(0), END, END];
+const incr = (l: number, by: number) => [...get(l), ...i32c(by), ADD, ...set(l)];
+
+/** Window the frame pair (SA, SB) and pack it bit-reversed into RE/IM (i from I = 0 to half). */
+function ampPack(): number[] {
+  const { RE, IM, HALF, WIN, BITREV, SA, SB, I, JADDR, P, WA, WB } = AMP;
   const g = get;
-  const f32Load = (off: number) => [0x2a, 2, ...uleb(off)];
-  const PROMOTE = 0xbb, F64_MUL = 0xa2, CALL = 0x10, ELSE = 0x05, MUL = 0x6c;
-  const replaceLane1 = [0xfd, ...uleb(0x22), 1];
-  const extractLane = (l: number) => [0xfd, ...uleb(0x21), l];
-  const F64X2_SQRT = [0xfd, ...uleb(0xef)];
-  const DEMOTE_ZERO = [0xfd, ...uleb(0x5e)]; // f32x4.demote_f64x2_zero
-  const PROMOTE_LOW = [0xfd, ...uleb(0x5f)]; // f64x2.promote_low_f32x4
-  const v128ZeroBytes = [0xfd, 0x0c, ...new Array(16).fill(0)];
-  const f64StoreAt = (addr: number[], value: number[]) => [...addr, ...value, 0x39, 3, 0];
+  const PROMOTE = 0xbb, F64_MUL = 0xa2;
   const pairTimesW = (off: number, w: number) => [
-    ...g(SA), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...F64X2_SPLAT,
-    ...g(SB), ...g(I), ...i32c(3), SHL, ADD, ...f32Load(off), PROMOTE, ...g(w), F64_MUL, ...replaceLane1,
+    ...g(SA), ...g(I), ...i32c(3), SHL, ADD, ...f32LoadAt(off), PROMOTE, ...g(w), F64_MUL, ...F64X2_SPLAT,
+    ...g(SB), ...g(I), ...i32c(3), SHL, ADD, ...f32LoadAt(off), PROMOTE, ...g(w), F64_MUL, ...F64X2_REPLACE_LANE1,
   ];
-  const loopWhile = (stop: number[], body: number[]) => [...BLOCK, ...LOOP, ...stop, ...brIf(1), ...body, ...br(0), END, END];
-  const incr = (l: number, by: number) => [...g(l), ...i32c(by), ADD, ...set(l)];
+  return loopWhile([...g(I), ...g(HALF), GE_S], [
+    ...g(WIN), ...g(I), ...i32c(4), SHL, ADD, ...set(P),
+    ...g(P), ...f64Load(0), ...set(WA), ...g(P), ...f64Load(8), ...set(WB),
+    ...g(BITREV), ...g(I), ...i32c(2), SHL, ADD, ...i32Load(0), ...i32c(4), SHL, ...set(JADDR),
+    ...g(RE), ...g(JADDR), ADD, ...pairTimesW(0, WA), ...v128Store,
+    ...g(IM), ...g(JADDR), ADD, ...pairTimesW(4, WB), ...v128Store,
+    ...incr(I, 1),
+  ]);
+}
+
+/** √power of bins 0…half into magOut (f64), and OUT overwritten with it rounded to float32. */
+function ampMagnitude(): number[] {
+  const { HALF, OUT, MAGOUT, T, P, DST, K, MSTRIDE, MAG } = AMP;
+  const g = get;
+  return [
+    ...g(MAGOUT), ...g(T), ...g(MSTRIDE), I32_MUL, ADD, ...set(DST),
+    ...g(OUT), ...set(P), ...i32c(0), ...set(K),
+    ...loopWhile([...g(K), ...g(HALF), GT_S], [
+      ...g(P), ...v128Load, ...F64X2_SQRT, ...set(MAG),
+      ...f64StoreAt(g(DST), [...g(MAG), ...f64x2ExtractLane(0)]),
+      ...f64StoreAt([...g(DST), ...g(MSTRIDE), ADD], [...g(MAG), ...f64x2ExtractLane(1)]),
+      ...g(P), ...g(MAG), ...F32X4_DEMOTE_F64X2_ZERO, ...F64X2_PROMOTE_LOW_F32X4, ...v128Store,
+      ...incr(P, 16), ...incr(DST, 8), ...incr(K, 1),
+    ]),
+  ];
+}
+
+/** The weighted row sums over the amplitude bins: single rows (w·a or (w·a)·a) and quads of rows. */
+function ampRows(): number[] {
+  const { OUT, ROWINFO, NROWS, ROWW, ROWOUT, T, R, INFO, P, WP, LEN, Q, DST, RSTRIDE, ACC, MAG, ACC1, ACC2, ACC3 } = AMP;
+  const g = get;
+  const ELSE = 0x05;
   // ACC += w·a (or (w·a)·a) over LEN bins from P (v128 pairs) with weights from WP (f64).
   const rowLoop = (squared: boolean) => [
     ...i32c(0), ...set(Q),
@@ -865,7 +1009,7 @@ function buildAmpFramesBody(): number[] {
   // Four rows sharing start/length (weights interleaved per bin): four independent sums per loaded bin.
   const quadAccs = [ACC, ACC1, ACC2, ACC3];
   const quadLoop = [
-    ...quadAccs.flatMap((a) => [...v128ZeroBytes, ...set(a)]),
+    ...quadAccs.flatMap((a) => [...V128_ZERO, ...set(a)]),
     ...i32c(0), ...set(Q),
     ...loopWhile([...g(Q), ...g(LEN), GE_S], [
       ...g(P), ...v128Load, ...set(MAG),
@@ -874,30 +1018,11 @@ function buildAmpFramesBody(): number[] {
     ]),
   ];
   const storeRow = (acc: number, i: number) => [
-    ...g(ROWOUT), ...g(T), ...g(NROWS), MUL, ...g(R), ADD, ...i32c(i), ADD, ...i32c(3), SHL, ADD, ...set(DST),
-    ...f64StoreAt(g(DST), [...g(acc), ...extractLane(0)]),
-    ...f64StoreAt([...g(DST), ...g(RSTRIDE), ADD], [...g(acc), ...extractLane(1)]),
+    ...g(ROWOUT), ...g(T), ...g(NROWS), I32_MUL, ...g(R), ADD, ...i32c(i), ADD, ...i32c(3), SHL, ADD, ...set(DST),
+    ...f64StoreAt(g(DST), [...g(acc), ...f64x2ExtractLane(0)]),
+    ...f64StoreAt([...g(DST), ...g(RSTRIDE), ADD], [...g(acc), ...f64x2ExtractLane(1)]),
   ];
-  const pack = loopWhile([...g(I), ...g(HALF), GE_S], [
-    ...g(WIN), ...g(I), ...i32c(4), SHL, ADD, ...set(P),
-    ...g(P), ...f64Load(0), ...set(WA), ...g(P), ...f64Load(8), ...set(WB),
-    ...g(BITREV), ...g(I), ...i32c(2), SHL, ADD, ...i32Load(0), ...i32c(4), SHL, ...set(JADDR),
-    ...g(RE), ...g(JADDR), ADD, ...pairTimesW(0, WA), ...v128Store,
-    ...g(IM), ...g(JADDR), ADD, ...pairTimesW(4, WB), ...v128Store,
-    ...incr(I, 1),
-  ]);
-  const magnitude = [
-    ...g(MAGOUT), ...g(T), ...g(MSTRIDE), MUL, ADD, ...set(DST),
-    ...g(OUT), ...set(P), ...i32c(0), ...set(K),
-    ...loopWhile([...g(K), ...g(HALF), GT_S], [
-      ...g(P), ...v128Load, ...F64X2_SQRT, ...set(MAG),
-      ...f64StoreAt(g(DST), [...g(MAG), ...extractLane(0)]),
-      ...f64StoreAt([...g(DST), ...g(MSTRIDE), ADD], [...g(MAG), ...extractLane(1)]),
-      ...g(P), ...g(MAG), ...DEMOTE_ZERO, ...PROMOTE_LOW, ...v128Store,
-      ...incr(P, 16), ...incr(DST, 8), ...incr(K, 1),
-    ]),
-  ];
-  const rows = [
+  return [
     ...i32c(0), ...set(R),
     ...loopWhile([...g(R), ...g(NROWS), GE_S], [
       ...g(ROWINFO), ...g(R), ...i32c(4), SHL, ADD, ...set(INFO),
@@ -908,28 +1033,10 @@ function buildAmpFramesBody(): number[] {
       ...g(INFO), ...i32Load(12), ...i32c(2), 0x46 /* i32.eq */, ...IF,
       ...quadLoop, ...quadAccs.flatMap((a, i) => storeRow(a, i)), ...incr(R, 4),
       ELSE,
-      ...v128ZeroBytes, ...set(ACC),
+      ...V128_ZERO, ...set(ACC),
       ...g(INFO), ...i32Load(12), ...IF, ...rowLoop(true), ELSE, ...rowLoop(false), END,
       ...storeRow(ACC, 0), ...incr(R, 1),
       END,
     ]),
   ];
-  const code: number[] = [
-    ...g(HALF), ...i32c(1), ADD, ...i32c(3), SHL, ...set(MSTRIDE), // bytes per magnitude frame
-    ...g(NROWS), ...i32c(3), SHL, ...set(RSTRIDE), // bytes per row-output frame
-    ...i32c(0), ...set(T),
-    ...loopWhile([...g(T), ...g(NFRAMES), GE_S], [
-      ...g(PCM), ...g(T), ...g(HOP), MUL, ...i32c(2), SHL, ADD, ...set(SA),
-      ...g(SA), ...g(HOP), ...i32c(2), SHL, ADD, ...set(SB),
-      ...i32c(0), ...set(I),
-      ...pack,
-      ...g(RE), ...g(IM), ...g(HALF), ...g(TW), ...g(SPLIT), ...g(OUT), CALL, 0,
-      ...magnitude,
-      ...rows,
-      ...incr(T, 2),
-    ]),
-    END,
-  ];
-  const locals = [3, ...uleb(15), I32, 5, V128, 2, 0x7c];
-  return [...locals, ...code];
 }

@@ -8,6 +8,8 @@ export type AudioEngine = "auto" | "native" | "wasm";
 /** `auto`: the system BLAS when it loads, else the wasm kernels; `off`: never the BLAS. */
 export type BlasMode = "auto" | "off";
 export type BackendPreference = "tensorflow" | "wasm" | "cpu";
+/** `fmalab`: the project's wasm training kernels; `minimal`: only Conv2DBackpropFilter (before/after benchmarks, debugging). */
+export type WasmKernels = "fmalab" | "minimal";
 
 export interface ComputeSettings {
   audio: AudioEngine;
@@ -16,6 +18,8 @@ export interface ComputeSettings {
   blasThreads?: number;
   /** Forced tfjs backend; undefined: the fastest available. */
   backend?: BackendPreference;
+  /** Which wasm training kernels registerWasmTrainingKernels installs (src/tf/wasm-kernels); undefined: fmalab. */
+  wasmKernels?: WasmKernels;
 }
 
 const DEFAULTS: ComputeSettings = { audio: "auto", blas: "auto" };
@@ -49,7 +53,8 @@ function oneOf<T extends string>(name: string, value: string | undefined, allowe
 
 /**
  * The settings an environment asks for (FMALAB_AUDIO=auto|native|wasm, FMALAB_BLAS=auto|off,
- * FMALAB_BLAS_THREADS=N, FMALAB_BACKEND=tensorflow|wasm|cpu). Pure: pass the environment in.
+ * FMALAB_BLAS_THREADS=N, FMALAB_BACKEND=tensorflow|wasm|cpu, FMALAB_WASM_KERNELS=fmalab|minimal). Pure: pass the
+ * environment in.
  */
 export function computeSettingsFromEnv(env: Record<string, string | undefined>): Partial<ComputeSettings> {
   const threads = env.FMALAB_BLAS_THREADS;
@@ -63,5 +68,6 @@ export function computeSettingsFromEnv(env: Record<string, string | undefined>):
     blas: oneOf("FMALAB_BLAS", env.FMALAB_BLAS, ["auto", "off"] as const),
     blasThreads,
     backend: oneOf("FMALAB_BACKEND", env.FMALAB_BACKEND, ["tensorflow", "wasm", "cpu"] as const),
+    wasmKernels: oneOf("FMALAB_WASM_KERNELS", env.FMALAB_WASM_KERNELS, ["fmalab", "minimal"] as const),
   };
 }

@@ -46,6 +46,24 @@ export interface FiguresResult {
 const MEL_SR = DEFAULT_MEL_OPTIONS.sr;
 const MEL_HOP = DEFAULT_MEL_OPTIONS.hopLength;
 
+/** Co-occurrence of the top-level genres the subset's tracks carry (through genres_all). */
+function cooccurrenceInput(
+  records: ReadonlyArray<import("../data/tracks").TrackRecord>,
+  tree: import("../data/genres").GenreTree,
+  subset: string,
+  inputs: ReportFigureInputs,
+  missing: string[],
+): void {
+  const { topGenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
+  const withGenres = records.filter((r) => r.genresAll.length > 0);
+  if (withGenres.length === 0) {
+    missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
+  } else {
+    const m = topGenreCooccurrence(withGenres, tree);
+    inputs.cooccurrence = { labels: m.titles, values: m.jaccard, valueName: "Jaccard" };
+  }
+}
+
 /** Dataset-derived inputs: distribution, tree, co-occurrence, example spectrograms. */
 async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
   const { loadGenres } = require("../data/genres") as typeof import("../data/genres");
@@ -87,15 +105,7 @@ async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missin
       if (!labelled.some((r) => r.split === split)) missing.push(`the ${split} split of fma_${subset} is empty (${tracksFile})`);
     }
   }
-  // Co-occurrence of the top-level genres the subset's tracks carry (through genres_all).
-  const { topGenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
-  const withGenres = tracks.records.filter((r) => r.genresAll.length > 0);
-  if (withGenres.length === 0) {
-    missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
-  } else {
-    const m = topGenreCooccurrence(withGenres, tree);
-    inputs.cooccurrence = { labels: m.titles, values: m.jaccard, valueName: "Jaccard" };
-  }
+  cooccurrenceInput(tracks.records, tree, subset, inputs, missing);
   // One example clip per genre: the lowest track id of the test split (else any split) with audio.
   const nestedAudio = path.join(root, `fma_${subset}`);
   const audioDir = fs.existsSync(nestedAudio) ? nestedAudio : fs.existsSync(path.join(root, "audio")) ? path.join(root, "audio") : null;
@@ -231,7 +241,7 @@ async function saliencyInputs(
     const { initBackend } = require("../tf/backend") as typeof import("../tf/backend");
     const { loadModel } = require("../tf/io") as typeof import("../tf/io");
     const { openTrainingData } = require("../train/sources") as typeof import("../train/sources");
-    const { makeInputBuilder } = require("../train/examples") as typeof import("../train/examples");
+    const { makeInputBuilder } = require("../models/inputs") as typeof import("../models/inputs");
     const { seedImage } = require("../features/image") as typeof import("../features/image");
     const saliency = require("../analysis/saliency") as typeof import("../analysis/saliency");
     const { lastConvLayerName } = require("../models/zoo") as typeof import("../models/zoo");

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import type { FmaDataset } from "../data/dataset";
 import { SPLITS } from "../data/schema";
 import type { TrainConfigInput } from "../train/config";
-import type { TrainingData } from "../train/examples";
+import type { TrainingData } from "../models/inputs";
 import type { EpochMetrics, LoadedRun } from "../train/runs";
 import type { BatchProgress, RunRecord } from "../train/train";
 import type { StudyConfig } from "./config";

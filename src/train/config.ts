@@ -1,7 +1,7 @@
 // The training configuration: what `fmalab train` and `trainModel` take, stored as runs/<id>/config.json.
 import { UsageError } from "../util/errors";
 import type { BackendName } from "../tf/backend";
-import { DEFAULT_SPECAUGMENT, NO_AUGMENTATION, type AugmentConfig, type SpecAugmentOptions } from "./augment";
+import { DEFAULT_SPECAUGMENT, NO_AUGMENTATION, type AugmentConfig, type SpecAugmentOptions } from "../models/augment";
 
 
 export interface TrainConfig {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { UsageError } from "../util/errors";
 import type { Split } from "../data/schema";
 import type { TrainConfig } from "./config";
-import type { InputNormalisation, ModelInput } from "./examples";
+import type { InputNormalisation, ModelInput } from "../models/inputs";
 import { readJsonFile } from "./checkpoint";
 import type { EvaluationResult } from "../eval/evaluate";
 

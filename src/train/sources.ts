@@ -8,7 +8,7 @@ import { openDataset } from "../data/dataset";
 import { findCache, openSpectrogramCache, PARAMS_FILE, type CacheParams } from "../features/cache";
 import { PROJECT_ROOT } from "../util/fs";
 import type { TrainConfig } from "./config";
-import type { LabelledTrack, ModelInput, TrainingData } from "./examples";
+import type { LabelledTrack, ModelInput, TrainingData } from "../models/inputs";
 
 /**
  * The dataset's labelled tracks with the spectrogram cache as reader. The cache is `config.cacheDir`

@@ -20,6 +20,7 @@ import { ProgressBar } from "../util/progress";
 import { initBackend, type BackendChoice, type BackendName } from "../tf/backend";
 import { saveModel, loadModel } from "../tf/io";
 import { getModelSpec, MODEL_ZOO } from "../models/zoo";
+import type { ModelBuildOptions } from "../models/spec";
 import { seedImage } from "../features/image";
 import type { Split } from "../data/schema";
 import { resolveTrainConfig, resumeConflicts, type TrainConfig, type TrainConfigInput } from "./config";
@@ -36,8 +37,8 @@ import {
   type InputNormalisation,
   type ModelInput,
   type TrainingData,
-} from "./examples";
-import { mixupBatch } from "./augment";
+} from "../models/inputs";
+import { mixupBatch } from "../models/augment";
 import { checkpointAdvice, readJsonFile, readNamedArrays, recoverVerifiedDir, writeDirAtomic, writeNamedArrays, type NamedArray } from "./checkpoint";
 import { checkRunId, defaultRunId, runSplitsOf, RUN_FILES, type EpochMetrics, type RunConfigFile, type RunSplits } from "./runs";
 import { openTrainingData } from "./sources";
@@ -413,24 +414,52 @@ function prepareData(config: TrainConfig, runId: string, data: TrainingData, sto
   return { config, runId, runDir, data, classes, examples, input, inputNorm, builder, classWeights, runConfig: stored };
 }
 
+/** A run as opened by openRun: the checked config, the prepared data, the model and the loop state. */
+interface OpenedRun {
+  config: TrainConfig;
+  runId: string;
+  runDir: string;
+  configFile: string;
+  /** config.json as found (resume), or null for a fresh run. */
+  stored: RunConfigFile | null;
+  backend: BackendChoice;
+  data: TrainingData;
+  prep: Prepared;
+  buildOptions: ModelBuildOptions;
+  model: tf.LayersModel;
+  penultimate: string | null;
+  exampleShape: number[];
+  exampleSize: number;
+  trainVars: tf.Variable[];
+  decayVars: tf.Variable[];
+  optimizer: tf.Optimizer;
+  rng: Rng;
+  loop: LoopState;
+  /** Epochs already done when this call started (0 for a fresh run). */
+  resumedAfterEpoch: number;
+}
+
+/** What the epochs share besides the run: class-weight tensor, validation labels, the replicas. */
+interface EpochContext {
+  cwTensor: tf.Tensor1D | null;
+  outputIsProb: boolean;
+  valLabels: number[];
+  replicas: GradientReplicas | null;
+}
+
 /**
- * Train `config.model` on the dataset's training split, validating on its validation split after
- * every epoch (track-level: mean of `evalCrops` crops), with ReduceLROnPlateau and early stopping on
- * the validation loss; checkpoint every epoch; keep the best model (lowest validation loss) in best/;
- * finally evaluate best/ on the test split. Every check that can reject the run happens before the
- * first step.
+ * Resolve the config and check the run folder: with `resume`, config.json must exist and match (epochs may
+ * grow); without, the run id must be new.
  */
-export async function trainModel(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<RunRecord> {
-  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+function checkRunFolder(input: TrainConfigInput | TrainConfig, resume: boolean) {
   let config = resolveTrainConfig(input as TrainConfigInput);
   checkModelName(config.model);
   const runId = config.runId ?? defaultRunId(config.model);
   checkRunId(runId);
   const runDir = path.resolve(config.runsDir, runId);
   const configFile = path.join(runDir, RUN_FILES.config);
-
   let stored: RunConfigFile | null = null;
-  if (options.resume) {
+  if (resume) {
     if (!fs.existsSync(configFile)) throw new UsageError(`cannot resume: no run "${runId}" in ${path.resolve(config.runsDir)} (no ${configFile})`);
     stored = readJsonFile<RunConfigFile>(configFile, "run config");
     if (stored.format !== "fmalab-run" || !stored.train) throw new UsageError(`cannot resume: ${configFile} is not an fmalab run config`);
@@ -442,14 +471,94 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   } else if (fs.existsSync(configFile)) {
     throw new UsageError(`run "${runId}" already exists in ${path.resolve(config.runsDir)}; continue it with --resume ${runId}, or choose another --run-id`);
   }
+  return { config, runId, runDir, configFile, stored };
+}
 
+/** Restore weights, Adam state, Rng and loop state from checkpoint/ (resume), logging where it continues. */
+async function restoreFromCheckpoint(run: OpenedRun, log: (line: string) => void): Promise<void> {
+  const { runDir, runId, loop } = run;
+  const ckpt = readCheckpoint(runDir, runId, run.config, run.prep.classes);
+  if (!ckpt) {
+    log(`run ${runId} has no checkpoint yet: starting it from epoch 1`);
+    return;
+  }
+  const where = `cannot resume run "${runId}" (${path.join(runDir, RUN_FILES.checkpoint)})`;
+  restoreModelWeights(run.model, ckpt.modelWeights, where);
+  await restoreOptimizer(run.optimizer, ckpt.optimizerWeights, ckpt.state.adamAccBeta, run.trainVars, where);
+  run.rng.setState(ckpt.state.rngState);
+  Object.assign(loop, {
+    epoch: ckpt.state.epoch,
+    lr: ckpt.state.lr,
+    bestValLoss: ckpt.state.bestValLoss ?? Infinity,
+    bestEpoch: ckpt.state.bestEpoch,
+    sinceBest: ckpt.state.sinceBest,
+    plateauWait: ckpt.state.plateauWait,
+    stopped: ckpt.state.stopped,
+    metrics: ckpt.state.metrics,
+  });
+  writeMetrics(runDir, loop.metrics);
+  log(`resuming run ${runId} after epoch ${loop.epoch} (lr ${loop.lr}, best val loss ${loop.bestValLoss.toFixed(4)})`);
+}
+
+/** Write config.json: a fresh run's full record, or a resumed run's new epoch count. */
+function writeRunConfig(run: OpenedRun): void {
+  const { config, runId, stored, prep, data } = run;
+  const { examples } = prep;
+  if (stored && stored.train.epochs !== config.epochs) {
+    // Resumed to train longer (or shorter): config.json says how many epochs the run is meant to have.
+    writeJsonAtomic(run.configFile, { ...stored, train: { ...stored.train, epochs: config.epochs } });
+  }
+  if (stored) return;
+  const runConfig: RunConfigFile = {
+    format: "fmalab-run",
+    version: 1,
+    id: runId,
+    createdAt: new Date().toISOString(),
+    train: { ...config, runId },
+    classes: prep.classes,
+    model: { name: config.model, input: prep.input, penultimateLayer: run.penultimate, params: countParams(run.model) },
+    inputNorm: prep.inputNorm,
+    classWeights: prep.classWeights,
+    data: {
+      source: data.source,
+      cacheDir: data.cacheDir ?? null,
+      tracks: { training: examples.training.length, validation: examples.validation.length, test: examples.test.length },
+      excluded: data.excluded.length,
+      excludedSample: data.excluded.slice(0, 50),
+      splits: runSplitsOf((Object.keys(examples) as Split[]).flatMap((s) => examples[s].map((e) => ({ trackId: e.trackId, split: s }))), data.splits),
+    },
+    backend: run.backend,
+  };
+  writeJsonAtomic(run.configFile, runConfig);
+}
+
+/** The run's first log lines: model, engine, split sizes, excluded tracks, a hint when cores sit idle. */
+function logRunStart(run: OpenedRun, log: (line: string) => void): void {
+  const { config, runId, backend, data } = run;
+  const { examples } = run.prep;
+  log(
+    `fmalab train: run ${runId} | model ${config.model} (${countParams(run.model).toLocaleString("en")} params) | ${backend.engine} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
+      `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}${data.splits && data.splits.mode !== "official" ? ` | splits: ${data.splits.summary}` : ""}`,
+  );
+  const cores = os.cpus().length;
+  if (backend.backend === "wasm" && !backend.blas && config.replicas < cores) {
+    log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) splits each batch over ${cores} cores`);
+  }
+  for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
+  if (data.excluded.length > 5) log(`  … ${data.excluded.length - 5} more excluded (the first 50 are listed in ${run.configFile})`);
+}
+
+/**
+ * Open (or resume) a run: every check that can reject it, the backend, the data, the seeded model and
+ * optimizer, the checkpoint's state when resuming, config.json and the first log lines. No step yet.
+ */
+async function openRun(input: TrainConfigInput | TrainConfig, options: TrainOptions, log: (line: string) => void): Promise<OpenedRun> {
+  const { config, runId, runDir, configFile, stored } = checkRunFolder(input, options.resume === true);
   const backend = await initBackend({ backend: config.backend, threads: config.threads, log: false });
   const data = options.data ?? openTrainingData(config, modelInputFor(config));
   const prep = prepareData(config, runId, data, stored, backend);
-  const { classes, examples, builder } = prep;
-
-  const buildOptions = {
-    numClasses: classes.length,
+  const buildOptions: ModelBuildOptions = {
+    numClasses: prep.classes.length,
     seed: config.seed,
     width: config.modelOptions?.width,
     inputShape: config.modelOptions?.inputShape,
@@ -459,237 +568,244 @@ export async function trainModel(input: TrainConfigInput | TrainConfig, options:
   const penultimate = getModelSpec(config.model).penultimateLayer ?? null;
   const exampleShape = modelExampleShape(model);
   const exampleSize = exampleShape.reduce((a, b) => a * b, 1);
-  if (exampleSize !== builder.exampleSize) {
-    throw new UsageError(`model ${config.model} takes ${exampleSize} values per example, the ${prep.input.kind} input gives ${builder.exampleSize}`);
+  if (exampleSize !== prep.builder.exampleSize) {
+    throw new UsageError(`model ${config.model} takes ${exampleSize} values per example, the ${prep.input.kind} input gives ${prep.builder.exampleSize}`);
   }
-  const trainVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const decayVars = decayedVariables(model);
-  const optimizer = tf.train.adam(config.lr);
-  const rng = new Rng(config.seed);
-  const loop: LoopState = { epoch: 0, lr: config.lr, bestValLoss: Infinity, bestEpoch: null, sinceBest: 0, plateauWait: 0, stopped: false, metrics: [] };
+  const run: OpenedRun = {
+    config,
+    runId,
+    runDir,
+    configFile,
+    stored,
+    backend,
+    data,
+    prep,
+    buildOptions,
+    model,
+    penultimate,
+    exampleShape,
+    exampleSize,
+    trainVars: model.trainableWeights.map((w) => w.read() as tf.Variable),
+    decayVars: decayedVariables(model),
+    optimizer: tf.train.adam(config.lr),
+    rng: new Rng(config.seed),
+    loop: { epoch: 0, lr: config.lr, bestValLoss: Infinity, bestEpoch: null, sinceBest: 0, plateauWait: 0, stopped: false, metrics: [] },
+    resumedAfterEpoch: 0,
+  };
+  if (options.resume) await restoreFromCheckpoint(run, log);
+  run.resumedAfterEpoch = run.loop.epoch;
+  writeRunConfig(run);
+  logRunStart(run, log);
+  return run;
+}
 
-  if (options.resume) {
-    const ckpt = readCheckpoint(runDir, runId, config, classes);
-    if (ckpt) {
-      const where = `cannot resume run "${runId}" (${path.join(runDir, RUN_FILES.checkpoint)})`;
-      restoreModelWeights(model, ckpt.modelWeights, where);
-      await restoreOptimizer(optimizer, ckpt.optimizerWeights, ckpt.state.adamAccBeta, trainVars, where);
-      rng.setState(ckpt.state.rngState);
-      Object.assign(loop, {
-        epoch: ckpt.state.epoch,
-        lr: ckpt.state.lr,
-        bestValLoss: ckpt.state.bestValLoss ?? Infinity,
-        bestEpoch: ckpt.state.bestEpoch,
-        sinceBest: ckpt.state.sinceBest,
-        plateauWait: ckpt.state.plateauWait,
-        stopped: ckpt.state.stopped,
-        metrics: ckpt.state.metrics,
-      });
-      writeMetrics(runDir, loop.metrics);
-      log(`resuming run ${runId} after epoch ${loop.epoch} (lr ${loop.lr}, best val loss ${loop.bestValLoss.toFixed(4)})`);
-    } else {
-      log(`run ${runId} has no checkpoint yet: starting it from epoch 1`);
+/** Start the gradient worker threads when config.replicas > 1 (null: this thread computes alone). */
+async function startReplicas(run: OpenedRun, outputIsProb: boolean, log: (line: string) => void): Promise<GradientReplicas | null> {
+  const { config, backend } = run;
+  if (config.replicas <= 1) return null;
+  const replicas = await GradientReplicas.start(run.trainVars, {
+    model: config.model,
+    build: run.buildOptions,
+    backend: backend.backend as BackendName,
+    workers: config.replicas - 1,
+    classWeights: run.prep.classWeights,
+    outputIsProb,
+  });
+  const blasNote = backend.blas ? `, ${blasThreadsPerReplica(config.replicas)} BLAS thread(s) each` : "";
+  log(`data-parallel: each batch split over ${config.replicas} replicas (${config.replicas - 1} worker thread${config.replicas === 2 ? "" : "s"} + this one${blasNote})`);
+  return replicas;
+}
+
+/** One optimiser step on `batch`: build the (augmented, mixed-up) inputs, gradients, Adam, weight decay. */
+async function trainBatch(run: OpenedRun, ctx: EpochContext, batch: Example[], where: string): Promise<{ loss: number; hits: number }> {
+  const { config, model, rng, trainVars, exampleSize, exampleShape } = run;
+  const k = run.prep.classes.length;
+  const n = batch.length;
+  const x = new Float32Array(n * exampleSize);
+  const y = new Float32Array(n * k);
+  batch.forEach((ex, i) => {
+    x.set(run.prep.builder.trainingExample(ex.trackId, config.augment, rng), i * exampleSize);
+    y[i * k + ex.label] = 1;
+  });
+  if (config.augment.mixupAlpha > 0) mixupBatch(x, y, n, config.augment.mixupAlpha, rng);
+  let step: { loss: number; hits: number; grads: tf.NamedTensorMap };
+  if (ctx.replicas) {
+    step = await ctx.replicas.gradients(model, x, y, n, exampleShape, () => dropoutLayers(model).map(() => rng.nextUint32()));
+  } else {
+    reseedDropout(model, rng);
+    step = batchGradients(model, trainVars, x, y, n, exampleShape, ctx.cwTensor, ctx.outputIsProb);
+  }
+  const { loss, hits, grads } = step;
+  tf.tidy(() => {
+    run.optimizer.applyGradients(trainVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
+    if (config.weightDecay > 0) {
+      const keep = 1 - run.loop.lr * config.weightDecay;
+      for (const v of run.decayVars) v.assign(tf.mul(v, keep));
     }
-  }
-  const resumedAfterEpoch = loop.epoch;
+  });
+  for (const g of Object.values(grads)) g.dispose();
+  if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at ${where} (try a lower --lr)`);
+  return { loss, hits };
+}
 
-  if (stored && stored.train.epochs !== config.epochs) {
-    // Resumed to train longer (or shorter): config.json says how many epochs the run is meant to have.
-    writeJsonAtomic(configFile, { ...stored, train: { ...stored.train, epochs: config.epochs } });
-  }
-  if (!stored) {
-    const runConfig: RunConfigFile = {
-      format: "fmalab-run",
-      version: 1,
-      id: runId,
-      createdAt: new Date().toISOString(),
-      train: { ...config, runId },
-      classes,
-      model: { name: config.model, input: prep.input, penultimateLayer: penultimate, params: countParams(model) },
-      inputNorm: prep.inputNorm,
-      classWeights: prep.classWeights,
-      data: {
-        source: data.source,
-        cacheDir: data.cacheDir ?? null,
-        tracks: { training: examples.training.length, validation: examples.validation.length, test: examples.test.length },
-        excluded: data.excluded.length,
-        excludedSample: data.excluded.slice(0, 50),
-        splits: runSplitsOf((Object.keys(examples) as Split[]).flatMap((s) => examples[s].map((e) => ({ trackId: e.trackId, split: s }))), data.splits),
-      },
-      backend,
-    };
-    writeJsonAtomic(configFile, runConfig);
-  }
-
-  log(
-    `fmalab train: run ${runId} | model ${config.model} (${countParams(model).toLocaleString("en")} params) | ${backend.engine} | tracks ${examples.training.length}/${examples.validation.length}/${examples.test.length} ` +
-      `(train/val/test)${data.excluded.length ? `, ${data.excluded.length} excluded` : ""}${data.splits && data.splits.mode !== "official" ? ` | splits: ${data.splits.summary}` : ""}`,
-  );
-  const cores = os.cpus().length;
-  if (backend.backend === "wasm" && !backend.blas && config.replicas < cores) {
-    log(`  wasm computes on one core; ${cores} cores here: --replicas ${cores} (data-parallel) splits each batch over ${cores} cores`);
-  }
-  for (const e of data.excluded.slice(0, 5)) log(`  excluded track ${e.trackId}: ${e.reason}`);
-  if (data.excluded.length > 5) log(`  … ${data.excluded.length - 5} more excluded (the first 50 are listed in ${configFile})`);
-
-  const k = classes.length;
-  const cwTensor = prep.classWeights ? tf.keep(tf.tensor1d(prep.classWeights)) : null;
-  const outputIsProb = outputIsProbability(model);
-  const valLabels = examples.validation.map((e) => e.label);
+/** One epoch: shuffled batches, batch-norm recalibration, track-level validation. Returns its metrics. */
+async function trainEpoch(run: OpenedRun, ctx: EpochContext, options: TrainOptions): Promise<EpochMetrics> {
+  const { config, loop, rng, model } = run;
+  const { examples, builder } = run.prep;
   const B = config.batchSize;
-  let replicas: GradientReplicas | null = null;
+  const epoch = loop.epoch + 1;
+  const started = Date.now();
+  setLearningRate(run.optimizer, loop.lr);
+  const order: Example[] = [];
+  for (let r = 0; r < config.trainCropsPerTrack; r++) order.push(...examples.training);
+  rng.shuffle(order);
+  const batches = Math.ceil(order.length / B);
+  const bar = new ProgressBar({ total: batches, label: `epoch ${epoch}/${config.epochs}`, unit: "batch", silent: options.progress === false });
+  let lossSum = 0;
+  let correct = 0;
+  let seen = 0;
+  for (let b = 0; b < batches; b++) {
+    const batch = order.slice(b * B, (b + 1) * B);
+    const step = await trainBatch(run, ctx, batch, `epoch ${epoch}, batch ${b + 1}`);
+    lossSum += step.loss * batch.length;
+    correct += step.hits;
+    seen += batch.length;
+    bar.tick(1, { loss: lossSum / seen, acc: correct / seen });
+    options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, acc: correct / seen });
+  }
+  recalibrateBatchNorm(model, builder, examples.training, config.bnRecalibration, B);
+  const val = predictTracks(model, builder, examples.validation, { crops: config.evalCrops, batchSize: B });
+  const { loss: valLoss, acc: valAcc } = lossAndAccuracy(val.trackProbs, ctx.valLabels);
+  const metrics: EpochMetrics = {
+    epoch,
+    train_loss: lossSum / seen,
+    train_acc: correct / seen,
+    val_loss: valLoss,
+    val_acc: valAcc,
+    lr: loop.lr,
+    seconds: (Date.now() - started) / 1000,
+  };
+  bar.finish({ loss: metrics.train_loss, acc: metrics.train_acc, val_loss: valLoss, val_acc: valAcc });
+  return metrics;
+}
 
+/**
+ * After an epoch: record its metrics, step the schedule (lr plateau, early stop), keep best/ on a new
+ * lowest validation loss, and write checkpoint/ and metrics.jsonl.
+ */
+async function checkpointEpoch(run: OpenedRun, metrics: EpochMetrics, log: (line: string) => void): Promise<void> {
+  const { config, loop, runDir, runId, model, optimizer } = run;
+  const { epoch, val_loss: valLoss, val_acc: valAcc } = metrics;
+  loop.metrics.push(metrics);
+  loop.epoch = epoch;
+  const step = scheduleAfterEpoch(loop, valLoss, config);
+  if (step.improved) {
+    await saveModel(model, path.join(runDir, RUN_FILES.best), { run: runId, epoch, val_loss: valLoss, val_acc: valAcc, classes: run.prep.classes });
+  }
+  if (step.lrChange) log(`epoch ${epoch}: no val-loss improvement for ${config.reduceLrOnPlateau.patience} epochs; lr ${step.lrChange[0]} → ${step.lrChange[1]}`);
+  if (loop.stopped) log(`epoch ${epoch}: early stop (no val-loss improvement for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
+  await writeCheckpoint(runDir, model, optimizer, {
+    format: "fmalab-checkpoint",
+    version: 1,
+    runId,
+    model: config.model,
+    classes: run.prep.classes,
+    epoch: loop.epoch,
+    lr: loop.lr,
+    bestValLoss: Number.isFinite(loop.bestValLoss) ? loop.bestValLoss : null,
+    bestEpoch: loop.bestEpoch,
+    sinceBest: loop.sinceBest,
+    plateauWait: loop.plateauWait,
+    stopped: loop.stopped,
+    rngState: run.rng.getState(),
+    optimizerIterations: optimizer.iterations,
+    adamAccBeta: adamAccBeta(optimizer),
+    metrics: loop.metrics,
+  });
+  writeMetrics(runDir, loop.metrics);
+}
+
+/** Evaluate best/ on the test split (evaluation.json, predictions.jsonl, embeddings) and log the scores. */
+async function evaluateBest(run: OpenedRun, log: (line: string) => void): Promise<EvaluationResult> {
+  const { config, runDir, runId } = run;
+  const best = await loadModel(path.join(runDir, RUN_FILES.best));
+  let evaluation: EvaluationResult;
   try {
-    if (config.replicas > 1) {
-      replicas = await GradientReplicas.start(trainVars, {
-        model: config.model,
-        build: buildOptions,
-        backend: backend.backend as BackendName,
-        workers: config.replicas - 1,
-        classWeights: prep.classWeights,
-        outputIsProb,
-      });
-      const blasNote = backend.blas ? `, ${blasThreadsPerReplica(config.replicas)} BLAS thread(s) each` : "";
-      log(`data-parallel: each batch split over ${config.replicas} replicas (${config.replicas - 1} worker thread${config.replicas === 2 ? "" : "s"} + this one${blasNote})`);
-    }
-    while (!loop.stopped && loop.epoch < config.epochs) {
-      const epoch = loop.epoch + 1;
-      const started = Date.now();
-      setLearningRate(optimizer, loop.lr);
-      const order: Example[] = [];
-      for (let r = 0; r < config.trainCropsPerTrack; r++) order.push(...examples.training);
-      rng.shuffle(order);
-      const batches = Math.ceil(order.length / B);
-      const bar = new ProgressBar({ total: batches, label: `epoch ${epoch}/${config.epochs}`, unit: "batch", silent: options.progress === false });
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      for (let b = 0; b < batches; b++) {
-        const batch = order.slice(b * B, (b + 1) * B);
-        const n = batch.length;
-        const x = new Float32Array(n * exampleSize);
-        const y = new Float32Array(n * k);
-        batch.forEach((ex, i) => {
-          x.set(builder.trainingExample(ex.trackId, config.augment, rng), i * exampleSize);
-          y[i * k + ex.label] = 1;
-        });
-        if (config.augment.mixupAlpha > 0) mixupBatch(x, y, n, config.augment.mixupAlpha, rng);
-        let step: { loss: number; hits: number; grads: tf.NamedTensorMap };
-        if (replicas) {
-          step = await replicas.gradients(model, x, y, n, exampleShape, () => dropoutLayers(model).map(() => rng.nextUint32()));
-        } else {
-          reseedDropout(model, rng);
-          step = batchGradients(model, trainVars, x, y, n, exampleShape, cwTensor, outputIsProb);
-        }
-        const { loss: batchLoss, hits: batchHits, grads } = step;
-        tf.tidy(() => {
-          optimizer.applyGradients(trainVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-          if (config.weightDecay > 0) {
-            const keep = 1 - loop.lr * config.weightDecay;
-            for (const v of decayVars) v.assign(tf.mul(v, keep));
-          }
-        });
-        for (const g of Object.values(grads)) g.dispose();
-        if (!Number.isFinite(batchLoss)) {
-          throw new Error(`training diverged: loss is ${batchLoss} at epoch ${epoch}, batch ${b + 1} (try a lower --lr)`);
-        }
-        lossSum += batchLoss * n;
-        correct += batchHits;
-        seen += n;
-        bar.tick(1, { loss: lossSum / seen, acc: correct / seen });
-        options.onBatch?.({ epoch, batch: b + 1, batches, loss: lossSum / seen, acc: correct / seen });
-      }
-      recalibrateBatchNorm(model, builder, examples.training, config.bnRecalibration, B);
-      const val = predictTracks(model, builder, examples.validation, { crops: config.evalCrops, batchSize: B });
-      const { loss: valLoss, acc: valAcc } = lossAndAccuracy(val.trackProbs, valLabels);
-      const metrics: EpochMetrics = {
-        epoch,
-        train_loss: lossSum / seen,
-        train_acc: correct / seen,
-        val_loss: valLoss,
-        val_acc: valAcc,
-        lr: loop.lr,
-        seconds: (Date.now() - started) / 1000,
-      };
-      bar.finish({ loss: metrics.train_loss, acc: metrics.train_acc, val_loss: valLoss, val_acc: valAcc });
-      loop.metrics.push(metrics);
-      loop.epoch = epoch;
+    evaluation = evaluateModel({
+      model: best,
+      modelName: config.model,
+      builder: run.prep.builder,
+      examples: run.prep.examples.test,
+      classes: run.prep.classes,
+      crops: config.evalCrops,
+      batchSize: config.batchSize,
+      runId,
+      embeddingLayer: run.penultimate,
+      outDir: runDir,
+      bootstrap: { seed: config.seed },
+    });
+  } finally {
+    best.dispose();
+  }
+  const t = evaluation.trackLevel;
+  log(
+    `test (${t.n} tracks, ${config.evalCrops} crops each): accuracy ${(100 * t.accuracy).toFixed(1)}% ` +
+      `[95% CI ${(100 * t.intervals.accuracy.low).toFixed(1)}–${(100 * t.intervals.accuracy.high).toFixed(1)}], ` +
+      `macro-F1 ${t.macro.f1.toFixed(3)}, top-2 ${(100 * t.top2Accuracy).toFixed(1)}%; single crop ${(100 * evaluation.clipLevel.accuracy).toFixed(1)}%`,
+  );
+  return evaluation;
+}
 
-      const step = scheduleAfterEpoch(loop, valLoss, config);
-      if (step.improved) {
-        await saveModel(model, path.join(runDir, RUN_FILES.best), { run: runId, epoch, val_loss: valLoss, val_acc: valAcc, classes });
-      }
-      if (step.lrChange) log(`epoch ${epoch}: no val-loss improvement for ${config.reduceLrOnPlateau.patience} epochs; lr ${step.lrChange[0]} → ${step.lrChange[1]}`);
-      if (loop.stopped) log(`epoch ${epoch}: early stop (no val-loss improvement for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
-      await writeCheckpoint(runDir, model, optimizer, {
-        format: "fmalab-checkpoint",
-        version: 1,
-        runId,
-        model: config.model,
-        classes,
-        epoch: loop.epoch,
-        lr: loop.lr,
-        bestValLoss: Number.isFinite(loop.bestValLoss) ? loop.bestValLoss : null,
-        bestEpoch: loop.bestEpoch,
-        sinceBest: loop.sinceBest,
-        plateauWait: loop.plateauWait,
-        stopped: loop.stopped,
-        rngState: rng.getState(),
-        optimizerIterations: optimizer.iterations,
-        adamAccBeta: adamAccBeta(optimizer),
-        metrics: loop.metrics,
-      });
-      writeMetrics(runDir, loop.metrics);
+/** Finish a run: save last/, evaluate best/ on the test split (config.evaluateAtEnd), and say what was done. */
+async function finishRun(run: OpenedRun, log: (line: string) => void): Promise<RunRecord> {
+  const { loop, runDir, runId } = run;
+  await saveModel(run.model, path.join(runDir, RUN_FILES.last), { run: runId, epoch: loop.epoch, classes: run.prep.classes });
+  const evaluation = run.config.evaluateAtEnd ? await evaluateBest(run, log) : null;
+  return {
+    id: runId,
+    dir: runDir,
+    config: run.config,
+    classes: run.prep.classes,
+    metrics: loop.metrics,
+    bestEpoch: loop.bestEpoch,
+    bestValLoss: loop.bestValLoss,
+    stoppedEarly: loop.stopped,
+    resumedAfterEpoch: run.resumedAfterEpoch,
+    backend: run.backend,
+    evaluation,
+    excluded: run.data.excluded,
+    splits: readJsonFile<RunConfigFile>(run.configFile, "run config").data.splits,
+  };
+}
+
+/**
+ * Train `config.model` on the dataset's training split, validating on its validation split after
+ * every epoch (track-level: mean of `evalCrops` crops), with ReduceLROnPlateau and early stopping on
+ * the validation loss; checkpoint every epoch; keep the best model (lowest validation loss) in best/;
+ * finally evaluate best/ on the test split. Every check that can reject the run happens before the
+ * first step (openRun).
+ */
+export async function trainModel(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<RunRecord> {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const run = await openRun(input, options, log);
+  const ctx: EpochContext = {
+    cwTensor: run.prep.classWeights ? tf.keep(tf.tensor1d(run.prep.classWeights)) : null,
+    outputIsProb: outputIsProbability(run.model),
+    valLabels: run.prep.examples.validation.map((e) => e.label),
+    replicas: null,
+  };
+  try {
+    ctx.replicas = await startReplicas(run, ctx.outputIsProb, log);
+    while (!run.loop.stopped && run.loop.epoch < run.config.epochs) {
+      const metrics = await trainEpoch(run, ctx, options);
+      await checkpointEpoch(run, metrics, log);
       await options.onEpoch?.(metrics);
     }
-
-    await saveModel(model, path.join(runDir, RUN_FILES.last), { run: runId, epoch: loop.epoch, classes });
-    let evaluation: EvaluationResult | null = null;
-    if (config.evaluateAtEnd) {
-      const best = await loadModel(path.join(runDir, RUN_FILES.best));
-      try {
-        evaluation = evaluateModel({
-          model: best,
-          modelName: config.model,
-          builder,
-          examples: examples.test,
-          classes,
-          crops: config.evalCrops,
-          batchSize: B,
-          runId,
-          embeddingLayer: penultimate,
-          outDir: runDir,
-          bootstrap: { seed: config.seed },
-        });
-      } finally {
-        best.dispose();
-      }
-      const t = evaluation.trackLevel;
-      log(
-        `test (${t.n} tracks, ${config.evalCrops} crops each): accuracy ${(100 * t.accuracy).toFixed(1)}% ` +
-          `[95% CI ${(100 * t.intervals.accuracy.low).toFixed(1)}–${(100 * t.intervals.accuracy.high).toFixed(1)}], ` +
-          `macro-F1 ${t.macro.f1.toFixed(3)}, top-2 ${(100 * t.top2Accuracy).toFixed(1)}%; single crop ${(100 * evaluation.clipLevel.accuracy).toFixed(1)}%`,
-      );
-    }
-    return {
-      id: runId,
-      dir: runDir,
-      config,
-      classes,
-      metrics: loop.metrics,
-      bestEpoch: loop.bestEpoch,
-      bestValLoss: loop.bestValLoss,
-      stoppedEarly: loop.stopped,
-      resumedAfterEpoch,
-      backend,
-      evaluation,
-      excluded: data.excluded,
-      splits: readJsonFile<RunConfigFile>(configFile, "run config").data.splits,
-    };
+    return await finishRun(run, log);
   } finally {
-    await replicas?.close();
-    cwTensor?.dispose();
-    optimizer.dispose();
-    model.dispose();
+    await ctx.replicas?.close();
+    ctx.cwTensor?.dispose();
+    run.optimizer.dispose();
+    run.model.dispose();
   }
 }

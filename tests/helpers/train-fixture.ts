@@ -1,7 +1,7 @@
 // Tiny in-memory training data and a tiny config for the training-loop tests: each genre lights up its
 // own band of mel rows (plus noise), so a narrow CNN separates them within a few epochs on the cpu backend.
 import { Rng } from "../../src/util/random";
-import { inMemoryTrainingData, type LabelledTrack, type TrainingData } from "../../src/train/examples";
+import { inMemoryTrainingData, type LabelledTrack, type TrainingData } from "../../src/models/inputs";
 import type { TrainConfigInput } from "../../src/train/config";
 import type { Split } from "../../src/data/schema";
 

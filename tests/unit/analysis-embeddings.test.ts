@@ -4,12 +4,12 @@ import * as assert from "node:assert/strict";
 import {
   exactKnn,
   exactKnnTf,
-  gaussianClusters,
   nearestMisclassifiedNeighbours,
   toPointMatrix,
   trustworthiness,
   umapLayout,
 } from "../../src/analysis/embeddings";
+import { gaussianClusters } from "../../bench/helpers/gaussian-clusters";
 
 test("exact k-NN matches brute force on random points", () => {
   const { points } = gaussianClusters({ count: 120, dim: 7, clusters: 3, centreStd: 2, spread: 1, seed: 5 });

@@ -5,15 +5,19 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { checkNotebookFormat, clearNotebookOutputs, listNotebooks, NOTEBOOKS_DIR } from "../../src/notebook";
 
 const notebooks = listNotebooks(NOTEBOOKS_DIR);
 
-test("notebooks/ holds at least the getting-started notebook", () => {
-  assert.ok(
-    notebooks.some((f) => path.basename(f) === "00-getting-started.ipynb"),
-    `found: ${notebooks.map((f) => path.basename(f)).join(", ") || "none"}`,
-  );
+test("listNotebooks finds the .ipynb files of a folder in name order (what the format check and the main job run)", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-nblist-"));
+  for (const name of ["02-b.ipynb", "00-a.ipynb", "notes.md", "10-c.ipynb"]) fs.writeFileSync(path.join(dir, name), "{}");
+  fs.mkdirSync(path.join(dir, ".ipynb_checkpoints"));
+  assert.deepEqual(listNotebooks(dir).map((f) => path.basename(f)), ["00-a.ipynb", "02-b.ipynb", "10-c.ipynb"]);
+  assert.deepEqual(listNotebooks(path.join(dir, "absent")), []);
+  // And the committed folder is not empty, so the per-notebook checks below check something.
+  assert.ok(notebooks.some((f) => path.basename(f) === "00-getting-started.ipynb"), `found: ${notebooks.map((f) => path.basename(f)).join(", ") || "none"}`);
 });
 
 for (const file of notebooks) {
@@ -77,11 +81,40 @@ test("clearNotebookOutputs makes a dirty notebook pass the rules", () => {
   assert.deepEqual(cleared.cells[1].source, ["1 + 1"]);
 });
 
-test("the committed kernelspec has no absolute paths and starts the launcher from {resource_dir}", () => {
+/** A copy of the committed kernelspec inside a fake project at a temp path; returns the kernel dir and project root. */
+function relocatedKernel(pkgName: string | null): { kernelDir: string; root: string; argv: string[] } {
   const specDir = path.join(__dirname, "..", "..", "jupyter", "kernels", "fmalab-tslab");
-  const spec = JSON.parse(fs.readFileSync(path.join(specDir, "kernel.json"), "utf8")) as { argv: string[]; language: string };
-  assert.deepEqual(spec.argv, ["node", "{resource_dir}/launch.cjs", "{connection_file}"]);
-  assert.equal(spec.language, "typescript");
-  assert.ok(fs.existsSync(path.join(specDir, "launch.cjs")));
-  for (const arg of spec.argv) assert.ok(!path.isAbsolute(arg), `absolute path in argv: ${arg}`);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-kernel-"));
+  const kernelDir = path.join(root, "jupyter", "kernels", "fmalab-tslab");
+  fs.mkdirSync(kernelDir, { recursive: true });
+  for (const f of fs.readdirSync(specDir)) fs.copyFileSync(path.join(specDir, f), path.join(kernelDir, f));
+  if (pkgName !== null) fs.writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: pkgName }));
+  const spec = JSON.parse(fs.readFileSync(path.join(kernelDir, "kernel.json"), "utf8")) as { argv: string[] };
+  // What Jupyter does with the argv: substitute {resource_dir} and {connection_file}.
+  const argv = spec.argv.map((a) => a.replace("{resource_dir}", kernelDir).replace("{connection_file}", path.join(root, "conn.json")));
+  return { kernelDir, root, argv };
+}
+
+function runKernelArgv(argv: string[]): { status: number | null; stderr: string } {
+  assert.equal(argv[0], "node");
+  const r = spawnSync(process.execPath, argv.slice(1), { encoding: "utf8", timeout: 30_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+test("the kernelspec finds its project from {resource_dir} wherever the project lives (no absolute paths)", () => {
+  // A relocated project without node_modules: the launcher resolves the root from its own folder and says
+  // what is missing there — so it reads nothing from where the spec was written.
+  const { root, argv } = relocatedKernel("fma-genre-lab");
+  const missing = runKernelArgv(argv);
+  assert.equal(missing.status, 1, missing.stderr);
+  assert.ok(missing.stderr.includes(`${path.join(root, "node_modules", "tslab", "dist", "main.js")} is missing; run \`npm ci\` in ${root}`), missing.stderr);
+  // Another project at that place is refused, naming where it looked.
+  const other = relocatedKernel("something-else");
+  const refused = runKernelArgv(other.argv);
+  assert.equal(refused.status, 1);
+  assert.ok(refused.stderr.includes(`expected the fma-genre-lab project at ${other.root}`), refused.stderr);
+  // Started without a connection file (not by Jupyter): usage and status 2.
+  const bare = runKernelArgv(argv.slice(0, 2));
+  assert.equal(bare.status, 2);
+  assert.match(bare.stderr, /usage: node launch\.cjs CONNECTION_FILE/);
 });

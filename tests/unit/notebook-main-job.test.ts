@@ -9,15 +9,86 @@ import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, resultsHtml, type
 import { findReusableRun, studyConfig, studyRunPlan, studyTrainConfig } from "../../src/study";
 import { resolveTrainConfig } from "../../src/train/config";
 
-test("the main job lists its steps in order, setup and data first, report last", () => {
-  const ids = MAIN_STEPS.map((s) => s.id);
-  assert.deepEqual(ids.slice(0, 2), ["setup", "data"]);
-  assert.equal(ids[ids.length - 1], "report");
-  assert.ok(ids.indexOf("notebooks") > ids.indexOf("data"));
-  assert.equal(new Set(ids).size, ids.length, "step ids are unique");
-  // The notebooks reuse the cache, runs and figures the steps before them make.
-  for (const id of ["cache", "train", "figures"]) assert.ok(ids.indexOf(id) > ids.indexOf("data") && ids.indexOf(id) < ids.indexOf("notebooks"), id);
-  assert.ok(ids.indexOf("cache") < ids.indexOf("train") && ids.indexOf("train") < ids.indexOf("figures"));
+/**
+ * Run the main job with every step's work replaced by `work(id, ctx)` (the real orchestration: flags,
+ * headers, stops, failures, summary); returns the exit code, the steps that ran and the output.
+ */
+async function runMainWithStubs(
+  argv: string[],
+  work: (id: string, ctx: MainContext) => Promise<void | { stop: true; exitCode: number; message: string }> = async () => {},
+): Promise<{ code: number; ran: string[]; headers: string[]; errors: string }> {
+  const saved = MAIN_STEPS.map((s) => s.run);
+  const savedFma = process.env.FMA_DIR;
+  const ran: string[] = [];
+  const logs: string[] = [];
+  const errors: string[] = [];
+  const origLog = console.log;
+  const origError = console.error;
+  console.log = (...a: unknown[]) => logs.push(a.join(" "));
+  console.error = (...a: unknown[]) => errors.push(a.join(" "));
+  try {
+    delete process.env.FMA_DIR;
+    for (const step of MAIN_STEPS) {
+      step.run = async (ctx) => {
+        ran.push(step.id);
+        return work(step.id, ctx);
+      };
+    }
+    const code = await command.run(["--no-install", ...argv]);
+    return { code, ran, headers: logs.filter((l) => l.includes("===")).map((l) => l.trim()), errors: errors.join("\n") };
+  } finally {
+    MAIN_STEPS.forEach((s, k) => (s.run = saved[k]));
+    console.log = origLog;
+    console.error = origError;
+    if (savedFma !== undefined) process.env.FMA_DIR = savedFma;
+  }
+}
+
+test("the main job runs its steps one after another under numbered headers; the notebooks come after the cache, runs and figures they reuse", async () => {
+  const all = await runMainWithStubs([]);
+  assert.equal(all.code, 0, all.errors);
+  assert.deepEqual(all.headers.map((h) => /\] (\S+):/.exec(h)?.[1]), all.ran, "one header per step, in the order they ran");
+  assert.ok(all.headers.every((h, k) => h.startsWith(`=== [${k + 1}/${all.ran.length}]`)), all.headers.join("\n"));
+  const at = (id: string) => all.ran.indexOf(id);
+  assert.deepEqual(all.ran.slice(0, 2), ["setup", "data"]);
+  assert.equal(all.ran[all.ran.length - 1], "report");
+  assert.ok(at("cache") < at("train") && at("train") < at("figures") && at("figures") < at("notebooks"), all.ran.join(" "));
+  // Each step sees what the steps before it left in the shared context.
+  const seen: string[][] = [];
+  const chain = await runMainWithStubs([], async (_id, ctx) => {
+    const shared = ctx as MainContext & { trail?: string[] };
+    seen.push([...(shared.trail ?? [])]);
+    shared.trail = [...(shared.trail ?? []), _id];
+  });
+  assert.equal(chain.code, 0);
+  assert.deepEqual(seen, chain.ran.map((_, k) => chain.ran.slice(0, k)));
+});
+
+test("--only runs the named steps plus data and splits, in job order; --skip leaves steps out; unknown steps are refused", async () => {
+  const only = await runMainWithStubs(["--only", "report", "--only", "cache"]);
+  assert.deepEqual(only.ran, ["data", "splits", "cache", "report"]);
+  const skip = await runMainWithStubs(["--skip", "setup", "--skip", "notebooks"]);
+  assert.ok(!skip.ran.includes("setup") && !skip.ran.includes("notebooks") && skip.ran.includes("report"), skip.ran.join(" "));
+  await assert.rejects(runMainWithStubs(["--skip", "nope"]), /unknown step "nope"/);
+});
+
+test("a step the rest depends on stops the job when it fails; a later step's failure is reported and the job goes on", async () => {
+  const stopped = await runMainWithStubs([], async (id) => {
+    if (id === "cache") throw new Error("disk on fire");
+  });
+  assert.equal(stopped.code, 1);
+  assert.equal(stopped.ran[stopped.ran.length - 1], "cache", "nothing after the cache step ran");
+  assert.match(stopped.errors, /stopped at step "cache":\nstep "cache" failed: disk on fire/);
+  const goesOn = await runMainWithStubs([], async (id) => {
+    if (id === "figures") throw new Error("no fonts");
+  });
+  assert.equal(goesOn.code, 1);
+  assert.ok(goesOn.ran.indexOf("notebooks") > goesOn.ran.indexOf("figures") && goesOn.ran.includes("report"), goesOn.ran.join(" "));
+  assert.match(goesOn.errors, /problems:\n  - step "figures" failed: no fonts/);
+  // A step may stop the job itself, with its own status and message.
+  const asked = await runMainWithStubs([], async (id) => (id === "splits" ? { stop: true, exitCode: 3, message: "splits cannot support the study" } : undefined));
+  assert.equal(asked.code, 3);
+  assert.equal(asked.ran[asked.ran.length - 1], "splits");
 });
 
 /** Run the main job with FMA_DIR=dir and captured output; returns the exit code, stderr and the step headers. */

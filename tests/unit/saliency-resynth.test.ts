@@ -3,7 +3,6 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import {
-  fftInPlace,
   istft,
   maskedResynthesis,
   melMaskToLinear,
@@ -12,6 +11,7 @@ import {
 } from "../../src/analysis/resynth";
 import { audioExcerptHtml, encodeWav16 } from "../../src/plots/audio";
 import { hzToMel, melFrequencies, stftPower } from "../../src/features/melspec";
+import { RealFFT } from "../../src/features/fft";
 import { Rng } from "../../src/util/random";
 
 const SR = 22050;
@@ -32,27 +32,36 @@ function toneAmplitude(x: Float32Array, hz: number, from: number, to: number): n
   return (2 * Math.hypot(c, s)) / (to - from);
 }
 
-test("fftInPlace matches a direct DFT and inverts", () => {
-  const n = 64;
-  const rng = new Rng(1);
-  const re = Float64Array.from({ length: n }, () => rng.normal());
-  const im = Float64Array.from({ length: n }, () => rng.normal());
-  const r0 = Float64Array.from(re);
-  const i0 = Float64Array.from(im);
-  fftInPlace(re, im);
-  for (const k of [0, 1, 5, 31, 63]) {
-    let sr = 0;
-    let si = 0;
-    for (let j = 0; j < n; j++) {
-      const a = (-2 * Math.PI * k * j) / n;
-      sr += r0[j] * Math.cos(a) - i0[j] * Math.sin(a);
-      si += r0[j] * Math.sin(a) + i0[j] * Math.cos(a);
+test("RealFFT.inverse (the resynthesis FFT) matches a direct inverse DFT and undoes forward", () => {
+  for (const n of [64, 12]) {
+    // 64: the packed half-size FFT; 12: the direct-DFT fallback.
+    const rng = new Rng(1);
+    const fft = new RealFFT(n);
+    const x = Float64Array.from({ length: n }, () => rng.normal());
+    const re = new Float64Array(fft.nBins);
+    const im = new Float64Array(fft.nBins);
+    fft.forward(x, re, im);
+    const back = new Float64Array(n);
+    fft.inverse(re, im, back);
+    for (let j = 0; j < n; j++) assert.ok(Math.abs(back[j] / n - x[j]) < 1e-12, `n ${n}: sample ${j}`);
+    // A spectrum that is not any real signal's (imaginary DC and Nyquist): those parts are ignored, the rest
+    // is the Hermitian-extended inverse sum.
+    const yr = Float64Array.from({ length: fft.nBins }, () => rng.normal());
+    const yi = Float64Array.from({ length: fft.nBins }, () => rng.normal());
+    fft.inverse(yr, yi, back);
+    for (const t of [0, 1, 5, n - 1]) {
+      let sum = 0;
+      for (let k = 0; k < n; k++) {
+        const mirror = k >= fft.nBins;
+        const b = mirror ? n - k : k;
+        const imag = b === 0 || 2 * b === n ? 0 : mirror ? -yi[b] : yi[b];
+        const a = (2 * Math.PI * k * t) / n;
+        sum += yr[b] * Math.cos(a) - imag * Math.sin(a);
+      }
+      assert.ok(Math.abs(back[t] - sum) < 1e-9, `n ${n}: sample ${t}: ${back[t]} vs ${sum}`);
     }
-    assert.ok(Math.abs(re[k] - sr) < 1e-9 && Math.abs(im[k] - si) < 1e-9, `bin ${k}`);
   }
-  fftInPlace(re, im, true);
-  for (let j = 0; j < n; j++) assert.ok(Math.abs(re[j] / n - r0[j]) < 1e-12 && Math.abs(im[j] / n - i0[j]) < 1e-12);
-  assert.throws(() => fftInPlace(new Float64Array(6), new Float64Array(6)), /power of two/);
+  assert.throws(() => stftComplex(new Float32Array(100), { nFft: 7 }), /nFft must be an even integer/);
 });
 
 test("|stftComplex|² equals the feature stage's stftPower", () => {

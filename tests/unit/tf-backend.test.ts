@@ -67,3 +67,17 @@ test("our training kernels are registered on wasm and registration is idempotent
   // Our Conv2DBackpropFilter replaces the package's (wasm has none) rather than sitting beside it.
   assert.equal(tf.getKernelsForBackend("wasm").filter((k) => k.kernelName === "Conv2DBackpropFilter").length, 1);
 });
+
+test("FMALAB_WASM_KERNELS is parsed at the edge into computeSettings().wasmKernels; bad values are rejected", () => {
+  assert.equal(computeSettingsFromEnv({ FMALAB_WASM_KERNELS: "minimal" }).wasmKernels, "minimal");
+  assert.equal(computeSettingsFromEnv({ FMALAB_WASM_KERNELS: "fmalab" }).wasmKernels, "fmalab");
+  assert.equal(computeSettingsFromEnv({}).wasmKernels, undefined);
+  assert.throws(() => computeSettingsFromEnv({ FMALAB_WASM_KERNELS: "fast" }), /FMALAB_WASM_KERNELS=fast: expected one of fmalab, minimal/);
+  const saved = computeSettings();
+  try {
+    assert.equal(configureCompute(computeSettingsFromEnv({ FMALAB_WASM_KERNELS: "minimal" })).wasmKernels, "minimal");
+  } finally {
+    resetComputeSettings();
+    configureCompute(saved);
+  }
+});

@@ -14,8 +14,8 @@ import {
   sampleBeta,
   specAugment,
   NO_AUGMENTATION,
-} from "../../src/train/augment";
-import { chooseClasses, limitTracksPerSplit, balancedClassWeights, checkSplitCoverage, featureNormalisation, makeInputBuilder, type LabelledTrack } from "../../src/train/examples";
+} from "../../src/models/augment";
+import { chooseClasses, limitTracksPerSplit, balancedClassWeights, checkSplitCoverage, featureNormalisation, makeInputBuilder, type LabelledTrack } from "../../src/models/inputs";
 import { scheduleAfterEpoch, type ScheduleState } from "../../src/train/train";
 import { resolveTrainConfig, resumeConflicts } from "../../src/train/config";
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { spawn } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { trainModel, recalibrateBatchNorm } from "../../src/train/train";
-import { makeInputBuilder } from "../../src/train/examples";
+import { makeInputBuilder } from "../../src/models/inputs";
 import { getModelSpec } from "../../src/models/zoo";
 import { initBackend } from "../../src/tf/backend";
 import { loadRun, listRuns, compareRuns, type EpochMetrics } from "../../src/train/runs";

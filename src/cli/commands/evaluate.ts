@@ -67,7 +67,7 @@ export const command: CliCommand = {
     if (values.backend !== undefined && !["tensorflow", "wasm", "cpu"].includes(values.backend)) {
       throw new UsageError(`--backend must be tensorflow, wasm or cpu, got "${values.backend}"`);
     }
-    const { evaluateRun } = await import("../../eval/run");
+    const { evaluateRun } = await import("../../train/evaluate-run");
     const ev = await evaluateRun(values.run, {
       runsDir: values.runs ?? "runs",
       weights: values.weights as "best" | "last" | undefined,

@@ -7,6 +7,7 @@ import { maxPoolGradWasm } from "./maxpool-grad";
 import { makeCastWasm, makeIdentityWasm } from "./identity";
 import { makeBatchMatMulWasm } from "./matmul";
 import { BROADCAST_REDUCED, broadcastReducedWasm, meanGradConfig, sumGradConfig } from "./reduce-grad";
+import { computeSettings } from "../../native/settings";
 
 export { conv2DBackpropFilterWasm, makeConv2DBackpropInputWasm } from "./conv2d-backprop";
 export { fusedBatchNormGradConfig } from "./batchnorm-grad";
@@ -23,7 +24,7 @@ export const WASM_TRAINING_KERNELS = ["Conv2DBackpropFilter", "Conv2DBackpropInp
 
 /**
  * Register our kernels on 'wasm' (idempotent; safe before or after the backend initialises).
- * FMALAB_WASM_KERNELS=minimal registers only Conv2DBackpropFilter (which wasm lacks, so training needs it,
+ * computeSettings().wasmKernels = "minimal" (FMALAB_WASM_KERNELS=minimal at the edge) registers only Conv2DBackpropFilter (which wasm lacks, so training needs it,
  * here in its fast form) and keeps every package kernel and tfjs-core's BN gradient: for before/after
  * benchmarks and for ruling our kernels out when debugging.
  */
@@ -34,7 +35,7 @@ export function registerWasmTrainingKernels(): void {
 
   if (tf.getKernel("Conv2DBackpropFilter", "wasm")) tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
   tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilterWasm as tf.KernelFunc });
-  if (process.env.FMALAB_WASM_KERNELS === "minimal") return;
+  if (computeSettings().wasmKernels === "minimal") return;
 
   replaceKernel("Conv2DBackpropInput", (original) => makeConv2DBackpropInputWasm(original));
   replaceKernel("Sum", (original) => makeReduceWasm("Sum", original));

@@ -1,5 +1,7 @@
 // Evaluate a finished (or interrupted) run folder again: its best/ (or last/) model on the test split,
-// rewriting evaluation.json, predictions.jsonl and the embeddings.
+// rewriting evaluation.json, predictions.jsonl and the embeddings (`fmalab evaluate`).
+// In train, not eval: it reads the run format (runs.ts) and reopens the training data (sources.ts), and
+// eval sits below train.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as tf from "@tensorflow/tfjs";
@@ -8,10 +10,10 @@ import { initBackend, type BackendName } from "../tf/backend";
 import { loadModel } from "../tf/io";
 import { seedImage } from "../features/image";
 import type { Split } from "../data/schema";
-import { loadRun, RUN_FILES } from "../train/runs";
-import { openTrainingData } from "../train/sources";
-import { examplesOf, limitTracksPerSplit, makeInputBuilder, type TrainingData } from "../train/examples";
-import { evaluateModel, type EvaluationResult } from "./evaluate";
+import { loadRun, RUN_FILES } from "./runs";
+import { openTrainingData } from "./sources";
+import { examplesOf, limitTracksPerSplit, makeInputBuilder, type TrainingData } from "../models/inputs";
+import { evaluateModel, type EvaluationResult } from "../eval/evaluate";
 
 export interface EvaluateRunOptions {
   /** Folder holding the runs when `run` is an id (default "runs"). */

@@ -1,5 +1,6 @@
 // Labelled examples for training and evaluation, read on demand from a spectrogram reader (the cache,
 // or memory in tests): no whole-dataset tensor is ever built. One batch = a few Float32Arrays.
+// The contracts of both eval and train (Example, InputBuilder, TrainingData): they live in models, below both.
 import { UsageError } from "../util/errors";
 import type { Rng } from "../util/random";
 import type { Spectrogram } from "../features/melspec";
