@@ -2,6 +2,7 @@
 import type { CliCommand } from "./command";
 import { InputError, UsageError } from "../util/errors";
 import { configureCompute, computeSettingsFromEnv } from "../native/settings";
+import { setQuiet } from "../util/progress";
 
 type Loader = () => Promise<CliCommand>;
 
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(command.usage);
     return 0;
   }
+  // --quiet (declared by the commands that take it) turns every progress line off, in child processes too.
+  if (rest.includes("--quiet")) setQuiet(true);
   try {
     return await command.run(rest);
   } catch (err) {

@@ -287,29 +287,50 @@ function flipRows(map: Float32Array, height: number, width: number): Float32Arra
 }
 
 /** Every report figure's input that the dataset and the run provide, and what is missing (and why). */
-export async function gatherReportInputs(opts: FiguresOptions): Promise<{ inputs: ReportFigureInputs; missing: string[] }> {
+export async function gatherReportInputs(
+  opts: FiguresOptions,
+  bar?: import("../util/progress").ProgressBar,
+): Promise<{ inputs: ReportFigureInputs; missing: string[] }> {
   const log = opts.log ?? (() => undefined);
   const inputs: ReportFigureInputs = opts.splitNote ? { splitNote: opts.splitNote } : {};
   const missing: string[] = [];
+  bar?.setFields({ stage: "dataset (genres, example clips)" });
   try {
     await datasetInputs(opts.dataDir, inputs, missing, log);
   } catch (err) {
     missing.push(`dataset figures: ${(err as Error).message.split("\n")[0]}`);
   }
+  bar?.tick(1, { stage: "run (evaluation, UMAP, saliency)" });
   try {
     await runInputs(opts, inputs, missing, log);
   } catch (err) {
     missing.push(`run figures: ${(err as Error).message.split("\n")[0]}`);
   }
+  bar?.tick(1, { stage: "render" });
   return { inputs, missing };
 }
 
 /** Gather inputs, render every figure and write them; returns the files and what was missing. */
 export async function generateFigures(opts: FiguresOptions): Promise<FiguresResult> {
-  const { inputs, missing } = await gatherReportInputs(opts);
+  const { ProgressBar } = require("../util/progress") as typeof import("../util/progress");
+  // Stages: dataset inputs, run inputs, render, write (+ the interactive pages).
+  const bar = new ProgressBar({ total: 4, label: "figures", unit: "stages" });
+  try {
+    const result = await generateFiguresWith(opts, bar);
+    bar.update(bar.total, { stage: `${result.written.length} files` });
+    bar.finish();
+    return result;
+  } finally {
+    bar.stop();
+  }
+}
+
+async function generateFiguresWith(opts: FiguresOptions, bar: import("../util/progress").ProgressBar): Promise<FiguresResult> {
+  const { inputs, missing } = await gatherReportInputs(opts, bar);
   const { buildReportFigures } = require("../plots/figures") as typeof import("../plots/figures");
   const { writeFigure } = require("../plots/html") as typeof import("../plots/html");
   const { figures, problems } = buildReportFigures(inputs);
+  bar.tick(1, { stage: `write ${figures.length} figures` });
   missing.push(...problems);
   const written: string[] = [];
   const write = (f: RenderedFigure) => {
@@ -319,6 +340,7 @@ export async function generateFigures(opts: FiguresOptions): Promise<FiguresResu
   };
   figures.forEach(write);
   if (opts.interactive) {
+    bar.setFields({ stage: "interactive pages" });
     const { plotlyPage, confusionMatrixFigure, matrixHeatmapFigure, scatterFigure } = require("../plots/plotly") as typeof import("../plots/plotly");
     const { writeFileAtomic } = require("../util/fs") as typeof import("../util/fs");
     const dir = path.resolve(opts.outDir);

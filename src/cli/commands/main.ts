@@ -287,7 +287,7 @@ const STOPPING_STEPS = ["setup", "data", "splits", "cache"];
 export const MAIN_STEPS: MainStep[] = [setupStep, dataStep, splitsStep, cacheStep, trainStep, figuresStep, notebooksStep, reportStep];
 
 const usage = `Usage: fmalab main [--skip STEP]... [--only STEP]... [--no-install] [--subset small|medium|large]
-                  [--resplit | --splits smoke|resplit|stop]
+                  [--resplit | --splits smoke|resplit|stop] [--quiet]
 
 The main job (npm start). Steps, in order:
 ${MAIN_STEPS.map((s) => `  ${s.id.padEnd(10)} ${s.title}`).join("\n")}
@@ -310,7 +310,10 @@ Options:
   --no-install   do not install Jupyter with apt-get even when root on Debian/Ubuntu
   --subset S     FMA subset for FMA_DIR (default: FMA_SUBSET, else small)
   --resplit      = --splits resplit
-  --splits P     smoke (default), resplit or stop`;
+  --splits P     smoke (default), resplit or stop
+  --quiet        no progress lines (step headers and results still print). Without --quiet every long
+                 step prints progress: a bar on a terminal, else a plain line (done/total, rate, ETA) at
+                 least every 10 s`;
 
 /** The job's options from its command line and environment (a UsageError names a bad one). */
 function parseMainArgs(argv: string[]): { steps: MainStep[]; subset: Subset; install: boolean; splitPolicy?: SplitPolicy } {
@@ -323,6 +326,7 @@ function parseMainArgs(argv: string[]): { steps: MainStep[]; subset: Subset; ins
       subset: { type: "string" },
       resplit: { type: "boolean" },
       splits: { type: "string" },
+      quiet: { type: "boolean" },
     },
     usage,
   );
