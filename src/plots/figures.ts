@@ -4,7 +4,10 @@
 // assigned from sorted names, content-derived ids (renderPlot), fixed-decimal numbers in our own markup.
 import { renderPlot, Plot } from "./observable";
 import { dataFrameHtml, escapeHtml } from "./html";
-import { niceTicks, spectrogramGrid, type SpectrogramMatrix } from "./spectrogram";
+import { spectrogramGrid, relativeSaliency, type SpectrogramMatrix } from "./spectrogram";
+import { colourBarSvg } from "./colourbar";
+
+export { colourBarSvg, type ColourBarOptions } from "./colourbar";
 
 /** Font used by every figure: DejaVu Sans is what resvg finds on Debian, so SVG and PNG agree. */
 export const FIGURE_FONT = "DejaVu Sans, sans-serif";
@@ -87,54 +90,6 @@ export function composeSvgs(panels: string[], opts: { direction?: "row" | "colum
   });
   out.push("</svg>");
   return out.join("\n");
-}
-
-export interface ColourBarOptions {
-  /** Maps a value in `domain` to a CSS colour (e.g. Plot.scale({color: ...}).apply). */
-  colour: (v: number) => string;
-  domain: [number, number];
-  label: string;
-  /** Height of the bar itself, and its distance from the SVG's top (to line up with a plot's cells). */
-  barHeight: number;
-  top?: number;
-  /** Total SVG height (default top + barHeight + 10). */
-  height?: number;
-  format?: (v: number) => string;
-  ticks?: number[];
-}
-
-/**
- * A vertical colour bar like matplotlib's: 64 stripes, ticks on the right, the label rotated beside them.
- * Drawn in plain SVG (no gradient ids) so it is deterministic and resvg renders it.
- */
-export function colourBarSvg(opts: ColourBarOptions): string {
-  const top = opts.top ?? 10;
-  const h = opts.barHeight;
-  const height = opts.height ?? top + h + 10;
-  const [lo, hi] = opts.domain;
-  const span = hi > lo ? hi - lo : 1;
-  const n = 64;
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = lo + ((i + 0.5) / n) * span;
-    const y1 = top + h - ((i + 1) / n) * h;
-    parts.push(`<rect x="4" y="${fixed(y1)}" width="12" height="${fixed(h / n + 0.3)}" fill="${opts.colour(v)}"/>`);
-  }
-  parts.push(`<rect x="4" y="${top}" width="12" height="${h}" fill="none" stroke="#555" stroke-width="0.5"/>`);
-  const format = opts.format ?? ((v: number) => String(Math.round(v * 1000) / 1000));
-  const ticks = opts.ticks ?? niceTicks(lo, hi, Math.max(2, Math.min(6, Math.floor(h / 30))));
-  let widest = 0;
-  for (const t of ticks) {
-    const y = top + h - ((t - lo) / span) * h;
-    const text = format(t);
-    widest = Math.max(widest, textWidth(text));
-    parts.push(`<line x1="16" x2="20" y1="${fixed(y)}" y2="${fixed(y)}" stroke="black"/>`);
-    parts.push(`<text x="22" y="${fixed(y)}" dy="0.32em">${escapeHtml(text)}</text>`);
-  }
-  const labelX = Math.ceil(28 + widest);
-  parts.push(`<text transform="translate(${labelX},${fixed(top + h / 2)}) rotate(-90)" text-anchor="middle" dy="0.32em">${escapeHtml(opts.label)}</text>`);
-  const width = labelX + 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FIGURE_FONT}" font-size="10" fill="black">${parts.join("")}</svg>`;
 }
 
 /** A Plot colour scale as a function (for colourBarSvg). */
@@ -526,20 +481,22 @@ export interface GenreSaliencyPanel {
   width: number;
 }
 
-/** Mean saliency map per genre (each panel scaled to its own peak), viridis, low bands at the bottom. */
+/** The colour bar label of relative-saliency panels (see relativeSaliency). */
+export const RELATIVE_SALIENCY_LABEL = "relative saliency (|map| / its 99th percentile)";
+
+/**
+ * Mean saliency map per genre, each panel as relative saliency (|map| over the panel's 99th percentile,
+ * clipped to 1; viridis), with time (s) and mel-frequency (Hz) axes and one relative-saliency colour bar.
+ */
 export function saliencyGridFigure(
   panels: readonly GenreSaliencyPanel[],
   opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; method?: string; grouping?: string; columns?: number; title?: string },
 ): string {
   const sorted = [...panels].sort((a, b) => a.genre.localeCompare(b.genre));
-  const normalised = sorted.map((p) => {
-    let peak = 0;
-    for (let i = 0; i < p.map.length; i++) peak = Math.max(peak, Math.abs(p.map[i]));
-    return {
-      caption: `${p.genre} (n=${p.count})`,
-      spec: { data: Float32Array.from(p.map as ArrayLike<number>, (v) => (peak > 0 ? Math.abs(v) / peak : 0)), nMels: p.height, nFrames: p.width },
-    };
-  });
+  const normalised = sorted.map((p) => ({
+    caption: `${p.genre} (n=${p.count})`,
+    spec: { data: relativeSaliency(p.map), nMels: p.height, nFrames: p.width },
+  }));
   return spectrogramGrid(normalised, {
     sr: opts.sr,
     hopLength: opts.hopLength,
@@ -548,61 +505,77 @@ export function saliencyGridFigure(
     columns: opts.columns ?? 4,
     colormap: "viridis",
     domain: [0, 1],
-    title: opts.title ?? `Mean ${opts.method ?? "saliency"} per ${opts.grouping ?? "true"} genre (each panel scaled to its peak)`,
+    label: RELATIVE_SALIENCY_LABEL,
+    title: opts.title ?? `Mean ${opts.method ?? "saliency"} per ${opts.grouping ?? "true"} genre`,
   });
 }
 
 /**
- * One clip's log-mel crop with each saliency method's map overlaid (cyan, opacity ∝ |map| / peak): how the
- * methods agree on what the model used.
+ * One clip's log-mel crop (dB colour bar) and, side by side, each saliency method's map on the same axes as
+ * relative saliency (|map| over its 99th percentile, clipped to 1, so spiky maps such as plain gradients and
+ * Integrated Gradients stay visible; relative-saliency colour bar): how the methods agree on what the model used.
  */
 export function saliencyMethodsFigure(
   spec: SpectrogramMatrix,
   maps: ReadonlyArray<{ method: string; map: ArrayLike<number> }>,
   opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; columns?: number; title?: string },
 ): string {
-  return spectrogramGrid(
-    maps.map((m) => ({
-      caption: m.method,
-      spec,
-      overlay: { data: Float32Array.from(m.map as ArrayLike<number>, Math.abs), nMels: spec.nMels, nFrames: spec.nFrames },
-    })),
-    { sr: opts.sr, hopLength: opts.hopLength, fmin: opts.fmin, fmax: opts.fmax, columns: opts.columns ?? Math.min(4, maps.length), colormap: "magma", title: opts.title ?? "Saliency methods on one clip" },
+  const common = { sr: opts.sr, hopLength: opts.hopLength, fmin: opts.fmin, fmax: opts.fmax };
+  const input = spectrogramGrid([{ caption: "log-mel input", spec }], { ...common, columns: 1, colormap: "magma", label: "dB" });
+  const methods = spectrogramGrid(
+    maps.map((m) => ({ caption: m.method, spec: { data: relativeSaliency(m.map), nMels: spec.nMels, nFrames: spec.nFrames } })),
+    { ...common, columns: opts.columns ?? Math.min(4, maps.length), colormap: "viridis", domain: [0, 1], label: "relative saliency" },
   );
+  return composeSvgs([input, methods], {
+    gap: 16,
+    title: opts.title ?? "Saliency methods on one clip",
+    subtitle: "left: the model's input; right: each method's map (|map| / its 99th percentile, clipped at 1)",
+  });
 }
 
 // ------------------------------------------------------------------ 8. co-occurrence heatmap
 
-/** Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null. */
+/**
+ * Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null (e.g. the diagonal),
+ * values printed in the cells up to 20 labels, and a colour bar in `valueName` units on the right.
+ */
 export function cooccurrenceHeatmapSvg(
   labels: readonly string[],
   values: ReadonlyArray<ReadonlyArray<number | null>>,
-  opts: { valueName: string; title?: string; digits?: number } = { valueName: "value" },
+  opts: { valueName: string; title?: string; subtitle?: string; digits?: number } = { valueName: "value" },
 ): string {
   if (values.length !== labels.length) throw new RangeError(`co-occurrence heatmap: ${values.length} rows for ${labels.length} labels`);
   const cells = values.flatMap((row, i) => row.map((v, j) => ({ a: labels[i], b: labels[j], value: v })).filter((c) => c.value !== null));
-  const cell = labels.length > 20 ? 14 : 40;
+  const cell = labels.length > 20 ? 14 : labels.length > 12 ? 28 : 40;
   const finite = cells.map((c) => c.value as number);
   const lo = Math.min(0, ...finite);
   const hi = Math.max(0, ...finite);
+  const marginLeft = Math.min(240, 20 + Math.ceil(6.1 * Math.max(4, ...labels.map((l) => l.length))));
+  const marginBottom = Math.min(200, 16 + Math.ceil(4.3 * Math.max(4, ...labels.map((l) => l.length))));
+  const colour = (lo < 0 ? { type: "diverging", domain: [lo, hi], scheme: "rdbu", pivot: 0 } : { type: "linear", domain: [0, hi || 1], scheme: "magma", reverse: true }) as Plot.ScaleOptions;
+  const darkText = (v: number) => (lo < 0 ? Math.abs(v) / (Math.max(-lo, hi) || 1) > 0.6 : v / (hi || 1) > 0.55);
   const svg = renderPlot({
-    width: 140 + cell * labels.length + 20,
-    height: 20 + cell * labels.length + 100,
-    marginLeft: 140,
+    width: marginLeft + cell * labels.length + 10,
+    height: 20 + cell * labels.length + marginBottom,
+    marginLeft,
+    marginRight: 10,
     marginTop: 20,
-    marginBottom: 100,
+    marginBottom,
     style: STYLE,
     x: { domain: [...labels], label: null, tickRotate: -45 },
     y: { domain: [...labels], label: null },
-    color: lo < 0 ? { type: "diverging", domain: [lo, hi], scheme: "rdbu", pivot: 0 } : { type: "linear", domain: [0, hi || 1], scheme: "magma", reverse: true },
+    color: colour,
     marks: [
       Plot.cell(cells, { x: "b", y: "a", fill: "value", inset: 0.5 }),
+      Plot.frame({ stroke: "#ccc" }),
       ...(labels.length <= 20
-        ? [Plot.text(cells, { x: "b", y: "a", text: (d: { value: number }) => fixed(d.value, opts.digits ?? 2), fontSize: 8, fill: "black", stroke: "white", strokeWidth: 2, paintOrder: "stroke" })]
+        ? [Plot.text(cells.filter((c) => c.value !== 0), { x: "b", y: "a", text: (d: { value: number }) => fixed(d.value, opts.digits ?? 2), fontSize: 8, fill: (d: { value: number }) => (darkText(d.value) ? "white" : "black") })]
         : []),
     ],
   });
-  return withTitle(svg, opts.title ?? `Genre co-occurrence (${opts.valueName})`, `colour scale ${fixed(lo)} … ${fixed(hi)}`);
+  const { height } = svgSize(svg);
+  const bar = colourBarSvg({ colour: plotColourScale(colour as Record<string, unknown>), domain: lo < 0 ? [lo, hi] : [0, hi || 1], label: opts.valueName, top: 20, barHeight: cell * labels.length, height });
+  return withTitle(composeSvgs([svg, bar], { gap: 4 }), opts.title ?? `Genre co-occurrence (${opts.valueName})`, opts.subtitle);
 }
 
 // ------------------------------------------------------------------ 9. UMAP scatter
@@ -705,7 +678,7 @@ export interface ReportFigureInputs {
   metrics?: EpochCurvePoint[];
   classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[] }>;
   saliency?: { panels: GenreSaliencyPanel[]; sr: number; hopLength: number; method: string };
-  cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string };
+  cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string; title?: string; subtitle?: string };
   umap?: Array<ScatterPoint2d & { hover?: string }>;
   runComparison?: RunComparisonPoint[];
 }
@@ -781,7 +754,7 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
   }
   if (inputs.cooccurrence) {
     const c = inputs.cooccurrence;
-    add("genre-cooccurrence", "svg", `genre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName }));
+    add("genre-cooccurrence", "svg", `genres_all subgenre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName, title: c.title, subtitle: c.subtitle }));
   }
   if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})` }));
   if (inputs.runComparison) {

@@ -46,6 +46,31 @@ export interface FiguresResult {
 const MEL_SR = DEFAULT_MEL_OPTIONS.sr;
 const MEL_HOP = DEFAULT_MEL_OPTIONS.hopLength;
 
+/** Subgenres shown in the co-occurrence figure (the most frequent in genres_all). */
+export const COOCCURRENCE_TOP_SUBGENRES = 20;
+
+/**
+ * The co-occurrence figure's input: Jaccard of the `top` most frequent genres_all subgenres (labelled
+ * "title (top genre, tracks)", grouped by top genre), the diagonal left blank; null with fewer than 2.
+ */
+export function cooccurrenceInput(
+  records: import("../data/tracks").TrackRecord[],
+  tree: import("../data/genres").GenreTree,
+  what: string,
+  top = COOCCURRENCE_TOP_SUBGENRES,
+): NonNullable<ReportFigureInputs["cooccurrence"]> | null {
+  const { subgenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
+  const m = subgenreCooccurrence(records, tree, { top });
+  if (m.ids.length < 2) return null;
+  return {
+    labels: m.titles.map((t, i) => `${t} (${m.roots[i]}, ${m.support[i]})`),
+    values: m.jaccard.map((row, i) => row.map((v, j) => (i === j ? null : Math.round(v * 1000) / 1000))),
+    valueName: "Jaccard",
+    title: `Subgenre co-occurrence in genres_all (Jaccard), the ${m.ids.length} most frequent subgenres`,
+    subtitle: `${m.tracks} tracks of ${what} carrying them; label: subgenre (top genre, tracks); diagonal blank`,
+  };
+}
+
 /** Dataset-derived inputs: distribution, tree, co-occurrence, example spectrograms. */
 async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
   const { loadGenres } = require("../data/genres") as typeof import("../data/genres");
@@ -87,15 +112,13 @@ async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missin
       if (!labelled.some((r) => r.split === split)) missing.push(`the ${split} split of fma_${subset} is empty (${tracksFile})`);
     }
   }
-  // Co-occurrence of the top-level genres the subset's tracks carry (through genres_all).
-  const { topGenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
+  // Co-occurrence of genres_all subgenres (the top-genre matrix is the identity: a track with a genre_top has
+  // all its genres under that one root). The most frequent subgenres, grouped by top genre; diagonal blank.
   const withGenres = tracks.records.filter((r) => r.genresAll.length > 0);
-  if (withGenres.length === 0) {
-    missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
-  } else {
-    const m = topGenreCooccurrence(withGenres, tree);
-    inputs.cooccurrence = { labels: m.titles, values: m.jaccard, valueName: "Jaccard" };
-  }
+  const cooc = withGenres.length > 0 ? cooccurrenceInput(withGenres, tree, `fma_${subset}`) : null;
+  if (withGenres.length === 0) missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
+  else if (!cooc) missing.push(`genre-cooccurrence: the tracks of fma_${subset} carry fewer than 2 subgenres in genres_all`);
+  else inputs.cooccurrence = cooc;
   // One example clip per genre: the lowest track id of the test split (else any split) with audio.
   const nestedAudio = path.join(root, `fma_${subset}`);
   const audioDir = fs.existsSync(nestedAudio) ? nestedAudio : fs.existsSync(path.join(root, "audio")) ? path.join(root, "audio") : null;
