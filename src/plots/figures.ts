@@ -22,28 +22,8 @@ export function categoryColours(names: readonly string[]): { domain: string[]; r
   return { domain, range: domain.map((_, i) => CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]) };
 }
 
-/**
- * One colour per fma_small top genre, the same in every figure (static and plotly), whatever subset of
- * genres a figure shows: Tableau 10 minus its grey and brown, so no two genres share a hue family.
- */
-export const GENRE_PALETTE: Readonly<Record<string, string>> = {
-  Electronic: "#4e79a7",
-  Experimental: "#f28e2c",
-  Folk: "#59a14f",
-  "Hip-Hop": "#e15759",
-  Instrumental: "#76b7b2",
-  International: "#edc949",
-  Pop: "#ff9da7",
-  Rock: "#af7aa1",
-};
-
-/** Genre colours: GENRE_PALETTE for the 8 top genres, other names from the remaining Tableau colours. */
-export function genreColours(names: readonly string[]): { domain: string[]; range: string[] } {
-  const domain = [...new Set(names)].sort();
-  const spare = ["#9c755f", "#bab0ab", "#1f77b4", "#17becf", "#8c564b", "#7f7f7f"];
-  let next = 0;
-  return { domain, range: domain.map((g) => GENRE_PALETTE[g] ?? spare[next++ % spare.length]) };
-}
+export { GENRE_PALETTE, genreColours } from "./palette";
+import { genreColours } from "./palette";
 
 function fixed(x: number, digits = 2): string {
   const s = x.toFixed(digits);
@@ -448,8 +428,19 @@ export function trainingCurvesFigure(metrics: readonly EpochCurvePoint[], opts: 
   return withTitle(withLegend(panels, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Training and validation curves");
 }
 
-/** Validation accuracy per epoch of several runs (e.g. class-weighted loss vs the plain run). */
-export function validationAccuracyComparisonFigure(runs: ReadonlyArray<{ name: string; metrics: readonly EpochCurvePoint[] }>, opts: { title?: string } = {}): string {
+/** Whether class weights are all equal (then a class-weighted loss is the plain loss). */
+export function uniformWeights(weights: readonly number[]): boolean {
+  return weights.length > 0 && weights.every((w) => Math.abs(w - weights[0]) <= 1e-6 * Math.max(1, Math.abs(weights[0])));
+}
+
+/**
+ * Validation accuracy per epoch of several runs (e.g. class-weighted loss vs the plain run). When a weighted
+ * run's weights (`weights`) are uniform, the figure says so: the two losses are then the same objective.
+ */
+export function validationAccuracyComparisonFigure(
+  runs: ReadonlyArray<{ name: string; metrics: readonly EpochCurvePoint[]; weights?: readonly number[] | null }>,
+  opts: { title?: string } = {},
+): string {
   if (runs.length === 0) throw new Error("validation accuracy comparison: no runs given");
   const colours = categoryColours(runs.map((r) => r.name));
   const points = runs.flatMap((r) => r.metrics.map((m) => ({ epoch: m.epoch, series: r.name, value: m.val_acc })));
@@ -466,7 +457,14 @@ export function validationAccuracyComparisonFigure(runs: ReadonlyArray<{ name: s
       Plot.dot(points, { x: "epoch", y: "value", fill: "series", r: 2.5 }),
     ],
   });
-  return withTitle(withLegend(panel, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Validation accuracy: class-weighted loss vs plain");
+  const weighted = runs.filter((r) => r.weights && r.weights.length > 0);
+  const uniform = weighted.length > 0 && weighted.every((r) => uniformWeights(r.weights!));
+  const subtitle = uniform
+    ? `⚠ uniform class weights (all ${fixed(weighted[0].weights![0], 3)}: balanced training split): weighted loss = plain loss, differences are noise`
+    : weighted.length > 0
+      ? `class weights ${weighted[0].weights!.map((w) => fixed(w, 2)).join(", ")} (min ${fixed(Math.min(...weighted[0].weights!), 2)}, max ${fixed(Math.max(...weighted[0].weights!), 2)})`
+      : undefined;
+  return withTitle(withLegend(panel, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Validation accuracy: class-weighted loss vs plain", subtitle);
 }
 
 // ------------------------------------------------------------------ 7. saliency grid per genre
@@ -588,9 +586,17 @@ export interface ScatterPoint2d {
   marked?: boolean;
 }
 
-/** Static UMAP scatter: dots coloured by genre, marked points (misclassified) as crosses. */
-export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?: string; markedName?: string; width?: number } = {}): string {
-  const colours = categoryColours(points.map((p) => p.group));
+/** The trustworthiness of a 2-D layout (analysis/embeddings trustworthiness) as a title suffix. */
+export function trustworthinessText(t: { k: number; value: number } | undefined): string {
+  return t ? `; trustworthiness ${fixed(t.value, 3)} (k = ${t.k})` : "";
+}
+
+/**
+ * Static UMAP scatter: dots coloured by genre with the fixed genre palette, marked points (misclassified) as
+ * crosses in their true genre's colour, labelled axes; the layout's trustworthiness in the title when given.
+ */
+export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?: string; markedName?: string; width?: number; trustworthiness?: { k: number; value: number } } = {}): string {
+  const colours = genreColours(points.map((p) => p.group));
   const plain = points.filter((p) => !p.marked);
   const marked = points.filter((p) => p.marked);
   const svg = renderPlot({
@@ -598,8 +604,8 @@ export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?
     height: 480,
     marginTop: 20,
     style: STYLE,
-    x: { label: "UMAP 1", labelArrow: "none" },
-    y: { label: "UMAP 2", labelArrow: "none" },
+    x: { label: "UMAP 1", labelArrow: "none", labelAnchor: "center" },
+    y: { label: "UMAP 2", labelArrow: "none", labelAnchor: "center" },
     color: colours,
     marks: [
       Plot.dot(plain, { x: "x", y: "y", fill: "group", r: 2.5, fillOpacity: 0.75 }),
@@ -610,7 +616,8 @@ export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?
     ...colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] })),
     ...(marked.length ? [{ label: opts.markedName ?? "misclassified", colour: "#333", symbol: "cross" as const }] : []),
   ];
-  return withTitle(withLegend(svg, legend), opts.title ?? "UMAP of the penultimate-layer embeddings (test set)");
+  const title = (opts.title ?? "UMAP of the penultimate-layer embeddings (test set)") + trustworthinessText(opts.trustworthiness);
+  return withTitle(withLegend(svg, legend), title, `${points.length} tracks, ${marked.length} ${opts.markedName ?? "misclassified"} (crosses, in their true genre's colour)`);
 }
 
 // ------------------------------------------------------------------ 10. run comparison
@@ -624,33 +631,48 @@ export interface RunComparisonPoint {
   test_acc_high: number | null;
   test_macro_f1: number | null;
   best_val_acc: number | null;
+  /** Shown after the model (e.g. "class-weighted"). */
+  variant?: string;
 }
 
-/** Test accuracy with its bootstrap interval per run (rule = interval, dot = accuracy, ◇ = macro F1). */
-export function runComparisonFigure(rows: readonly RunComparisonPoint[], opts: { title?: string } = {}): string {
+/**
+ * Test accuracy with its bootstrap interval, one row per run (rule = interval, dot = accuracy, ◇ = macro F1),
+ * the model (and variant, e.g. class-weighted) beside each row, and the chance level as a dashed line.
+ */
+export function runComparisonFigure(rows: readonly RunComparisonPoint[], opts: { title?: string; chance?: number } = {}): string {
   const withTest = rows.filter((r) => r.test_acc !== null);
   if (withTest.length === 0) throw new Error("run comparison: no run has test metrics (run `fmalab evaluate --run ID` first)");
   const runs = withTest.map((r) => r.run);
+  if (new Set(runs).size !== runs.length) throw new Error(`run comparison: a run appears twice (${runs.filter((r, i) => runs.indexOf(r) !== i).join(", ")})`);
+  const describe = (r: RunComparisonPoint) => `${r.model}${r.variant ? `, ${r.variant}` : ""}`;
+  const marginRight = Math.min(220, 16 + Math.ceil(5.6 * Math.max(...withTest.map((r) => describe(r).length))));
+  const marks: Plot.Markish[] = [
+    Plot.ruleY(withTest.filter((r) => r.test_acc_low !== null && r.test_acc_high !== null), { y: "run", x1: "test_acc_low", x2: "test_acc_high", stroke: "#4e79a7", strokeWidth: 2 }),
+    Plot.dot(withTest, { y: "run", x: "test_acc", fill: "#4e79a7", r: 4 }),
+    Plot.dot(withTest.filter((r) => r.test_macro_f1 !== null), { y: "run", x: "test_macro_f1", stroke: "#e15759", symbol: "diamond", r: 4 }),
+    Plot.text(withTest, { y: "run", x: "test_acc", text: (d: RunComparisonPoint) => fixed(d.test_acc!, 3), dy: -9, fontSize: 9 }),
+    Plot.text(withTest, { y: "run", frameAnchor: "right", text: describe, dx: 8, textAnchor: "start", fill: "#555" }),
+  ];
+  if (opts.chance !== undefined) {
+    marks.push(Plot.ruleX([opts.chance], { stroke: "#888", strokeDasharray: "4 3" }));
+    marks.push(Plot.text([opts.chance], { x: (d: number) => d, frameAnchor: "top", text: (d: number) => `chance ${(d * 100).toFixed(1)} %`, dy: -8, dx: 4, textAnchor: "start", fill: "#555", fontSize: 9 }));
+  }
   const svg = renderPlot({
-    width: 640,
-    height: 50 + 28 * runs.length + 30,
+    width: 640 + marginRight,
+    height: 62 + 28 * runs.length + 30,
     marginLeft: Math.min(260, 20 + 6 * Math.max(...runs.map((r) => r.length))),
-    marginTop: 12,
+    marginRight,
+    marginTop: 24,
     style: STYLE,
     x: { domain: [0, 1], label: "test accuracy (95% bootstrap interval)", grid: true, labelArrow: "none" },
     y: { domain: runs, label: null },
-    marks: [
-      Plot.ruleY(withTest.filter((r) => r.test_acc_low !== null && r.test_acc_high !== null), { y: "run", x1: "test_acc_low", x2: "test_acc_high", stroke: "#4e79a7", strokeWidth: 2 }),
-      Plot.dot(withTest, { y: "run", x: "test_acc", fill: "#4e79a7", r: 4 }),
-      Plot.dot(withTest.filter((r) => r.test_macro_f1 !== null), { y: "run", x: "test_macro_f1", stroke: "#e15759", symbol: "diamond", r: 4 }),
-      Plot.text(withTest, { y: "run", x: "test_acc", text: (d: RunComparisonPoint) => fixed(d.test_acc!, 3), dy: -9, fontSize: 9 }),
-    ],
+    marks,
   });
   const legend: LegendEntry[] = [
     { label: "test accuracy", colour: "#4e79a7" },
     { label: "macro F1", colour: "#e15759", symbol: "diamond" },
   ];
-  return withTitle(withLegend(svg, legend, 40), opts.title ?? "Run comparison");
+  return withTitle(withLegend(svg, legend, 40), opts.title ?? `Run comparison (${runs.length} run${runs.length === 1 ? "" : "s"})`);
 }
 
 /** The comparison rows as an HTML table. */
@@ -676,11 +698,15 @@ export interface ReportFigureInputs {
   exampleSpectrograms?: { panels: GenreSpectrogramPanel[]; sr: number; hopLength: number };
   evaluation?: { classes: string[]; confusion: number[][]; perClass: ClassScoreRow[] };
   metrics?: EpochCurvePoint[];
-  classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[] }>;
+  classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[]; weights?: number[] | null }>;
   saliency?: { panels: GenreSaliencyPanel[]; sr: number; hopLength: number; method: string };
   cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string; title?: string; subtitle?: string };
   umap?: Array<ScatterPoint2d & { hover?: string }>;
   runComparison?: RunComparisonPoint[];
+  /** Chance accuracy (1 / classes) drawn in the run comparison. */
+  chance?: number;
+  /** Trustworthiness of the UMAP layout (k nearest neighbours), shown in its title. */
+  umapTrustworthiness?: { k: number; value: number };
 }
 
 /** One rendered figure: `svg` (static, also rasterised to PNG) or `html` (tables). */
@@ -693,7 +719,7 @@ export interface RenderedFigure {
 }
 
 /** What each input feeds, for "missing" messages. */
-export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" | "splitNote">, string[]> = {
+export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" | "splitNote" | "chance" | "umapTrustworthiness">, string[]> = {
   genreSplitCounts: ["genre-distribution"],
   genres: ["genre-tree"],
   exampleSpectrograms: ["example-spectrograms"],
@@ -756,9 +782,9 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
     const c = inputs.cooccurrence;
     add("genre-cooccurrence", "svg", `genres_all subgenre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName, title: c.title, subtitle: c.subtitle }));
   }
-  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})` }));
+  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})`, trustworthiness: inputs.umapTrustworthiness }));
   if (inputs.runComparison) {
-    add("run-comparison", "svg", "test accuracy per run", () => runComparisonFigure(inputs.runComparison!));
+    add("run-comparison", "svg", "test accuracy per run of the study", () => runComparisonFigure(inputs.runComparison!, { chance: inputs.chance }));
     add("run-comparison-table", "html", "run comparison table", () => runComparisonHtml(inputs.runComparison! as unknown as Array<Record<string, unknown>>));
   }
   return { figures, problems };

@@ -157,12 +157,6 @@ async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missin
 async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
   const { listRuns, loadRun, RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
   const runs = fs.existsSync(opts.runsDir) ? listRuns(opts.runsDir) : [];
-  const { compareRuns } = require("../train/runs") as typeof import("../train/runs");
-  if (runs.some((r) => r.evaluation)) {
-    inputs.runComparison = compareRuns(runs.filter((r) => r.evaluation));
-  } else {
-    missing.push(`run-comparison: no run under ${opts.runsDir} has an evaluation.json (train with \`fmalab train\`, then \`fmalab evaluate --run ID\`)`);
-  }
   let runDir: string;
   if (opts.run) {
     runDir = fs.existsSync(path.join(opts.run, RUN_FILES.config)) ? opts.run : path.join(opts.runsDir, opts.run);
@@ -179,6 +173,19 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   }
   const run = loadRun(runDir);
   inputs.runId = run.id;
+  // The run comparison: only the runs of the reported run's study (its data and sizes), one row per run.
+  const { compareRuns } = require("../train/runs") as typeof import("../train/runs");
+  const studyRuns = runs.filter((r) => r.evaluation && sameStudy(r, run));
+  if (run.evaluation && !studyRuns.some((r) => r.id === run.id)) studyRuns.push(run);
+  if (studyRuns.length > 0) {
+    const weighted = new Set(studyRuns.filter((r) => r.config.train.classWeights !== false).map((r) => r.id));
+    inputs.runComparison = compareRuns(studyRuns).map((row) => (weighted.has(row.run) ? { ...row, variant: "class-weighted" } : row));
+    inputs.chance = 1 / Math.max(1, run.config.classes.length);
+    const left = runs.filter((r) => r.evaluation).length - studyRuns.length;
+    if (left > 0) log(`run comparison: ${studyRuns.length} runs of ${run.id}'s study (${left} other evaluated runs under ${opts.runsDir} left out: other data or sizes)`);
+  } else {
+    missing.push(`run-comparison: no run of ${run.id}'s study under ${opts.runsDir} has an evaluation.json (train with \`fmalab train\`, then \`fmalab evaluate --run ID\`)`);
+  }
   const { hasHeldOutTest, scoreName } = require("../train/runs") as typeof import("../train/runs");
   if (!hasHeldOutTest(run.config)) inputs.splitNote ??= `${run.config.data.splits?.summary ?? "splits not recorded"}: ${scoreName(run.config)}`;
   const again = `rerun \`fmalab evaluate --run ${run.id}\``;
@@ -186,7 +193,7 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   else missing.push(`training-curves: run ${run.id} has no epochs in ${RUN_FILES.metrics} yet`);
   const ev = run.evaluation;
   if (ev) {
-    inputs.evaluation = { classes: ev.classes, confusion: ev.trackLevel.confusion, perClass: ev.trackLevel.perClass };
+    inputs.evaluation = { classes: ev.classes, confusion: ev.trackLevel.confusion, perClass: withIntervals(ev.classes, ev.trackLevel.perClass, run.dir, run.config.train.seed) };
     if (ev.nTracks === 0) missing.push(`run ${run.id}: the test split is empty`);
   } else {
     missing.push(`confusion-matrix, per-class-scores: run ${run.id} has no ${RUN_FILES.evaluation}: ${again}`);
@@ -202,8 +209,8 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   } else if (other) {
     const name = (r: typeof run) => `${r.id} (${weighted(r) ? "class-weighted" : "plain"})`;
     inputs.classWeightComparison = [
-      { name: name(run), metrics: run.metrics },
-      { name: name(other), metrics: other.metrics },
+      { name: name(run), metrics: run.metrics, weights: weighted(run) ? run.config.classWeights : null },
+      { name: name(other), metrics: other.metrics, weights: weighted(other) ? other.config.classWeights : null },
     ];
   } else if (!opts.compare) {
     missing.push(
@@ -225,10 +232,27 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
       missing.push(`umap: run ${run.id} has ${emb.rows.length} embedded tracks; UMAP needs at least 4`);
     } else {
       log(`UMAP of ${emb.rows.length} embeddings`);
-      inputs.umap = umapPoints(emb, preds, { seed: run.config.train.seed }).points;
+      const u = umapPoints(emb, preds, { seed: run.config.train.seed });
+      inputs.umap = u.points;
+      const { toPointMatrix, trustworthiness } = require("../analysis/embeddings") as typeof import("../analysis/embeddings");
+      const k = Math.max(1, Math.min(10, Math.ceil(emb.rows.length / 2) - 1));
+      inputs.umapTrustworthiness = { k: k, value: trustworthiness(toPointMatrix(emb.rows), toPointMatrix(u.layout), k) };
     }
   }
   if (opts.saliency !== "none") await saliencyInputs(opts, run, inputs, missing, log);
+}
+
+/**
+ * Whether run `a` belongs to the study of run `b`: a study run (id study-<data>-<sizes>-…) compares with the
+ * runs of the same data and sizes only (so the test suite's study-*-quick-* smoke runs stay out of the
+ * default study's figure); other runs with the runs on the same data source, split sizes and classes.
+ */
+export function sameStudy(a: import("../train/runs").LoadedRun, b: import("../train/runs").LoadedRun): boolean {
+  const prefix = (id: string) => /^(study-[^-]+-[^-]+-)/.exec(id)?.[1] ?? null;
+  if (prefix(a.id) !== prefix(b.id)) return false;
+  if (path.resolve(a.config.data.source) !== path.resolve(b.config.data.source)) return false;
+  if (prefix(b.id) !== null) return true;
+  return JSON.stringify(a.config.data.tracks) === JSON.stringify(b.config.data.tracks) && JSON.stringify(a.config.classes) === JSON.stringify(b.config.classes);
 }
 
 /** Mean saliency per true genre over the first N test clips of each genre (centre crop). */
@@ -301,6 +325,28 @@ async function saliencyInputs(
   } catch (err) {
     missing.push(`saliency-per-genre: ${(err as Error).message.split("\n")[0]}`);
   }
+}
+
+/**
+ * Per-class scores with their 95 % bootstrap intervals (1000 resamples of the test tracks, eval/metrics
+ * perClassIntervals) from the run's predictions.jsonl; without it, the scores alone.
+ */
+function withIntervals(classes: string[], perClass: import("../eval/metrics").ClassScores[], runDir: string, seed: number): import("../plots/figures").ClassScoreRow[] {
+  if (!fs.existsSync(path.join(runDir, "predictions.jsonl"))) return perClass;
+  const { perClassIntervals } = require("../eval/metrics") as typeof import("../eval/metrics");
+  const preds = readPredictions(runDir).filter((p) => classes.includes(p.true) && classes.includes(p.predicted));
+  if (preds.length === 0) return perClass;
+  const ci = perClassIntervals(
+    preds.map((p) => classes.indexOf(p.true)),
+    preds.map((p) => classes.indexOf(p.predicted)),
+    classes,
+    { seed: seed, resamples: 1000 },
+  );
+  const round = (v: [number, number]): [number, number] => [Math.round(v[0] * 1000) / 1000, Math.round(v[1] * 1000) / 1000];
+  return perClass.map((c) => {
+    const i = ci.find((x) => x.label === c.label);
+    return i ? { ...c, ci: { precision: round(i.precision), recall: round(i.recall), f1: round(i.f1) } } : c;
+  });
 }
 
 function flipRows(map: Float32Array, height: number, width: number): Float32Array {
@@ -382,7 +428,9 @@ async function generateFiguresWith(opts: FiguresOptions, bar: import("../util/pr
     }
     if (inputs.umap) {
       const pts = inputs.umap.map((p) => ({ x: p.x, y: p.y, group: p.group, marked: p.marked, hover: p.hover ?? p.group }));
-      page("umap-interactive", plotlyPage(scatterFigure(pts, { title: `UMAP of the test embeddings${run}`, markedName: "misclassified" }), "UMAP"));
+      const { trustworthinessText } = require("../plots/figures") as typeof import("../plots/figures");
+      const title = `UMAP of the ${inputs.splitNote ? "evaluation" : "test"} embeddings${run}${trustworthinessText(inputs.umapTrustworthiness)}`;
+      page("umap-interactive", plotlyPage(scatterFigure(pts, { title: title, markedName: "misclassified" }), "UMAP"));
     }
   }
   return { written, missing };
