@@ -78,6 +78,18 @@ export function listFigures(dir: string): string[] {
     .sort();
 }
 
+/**
+ * The compute backend in one short line naming the engine ("backend: wasm + system BLAS, 2 threads"), and
+ * its long note (why this engine, tfjs issues, fallbacks) as an HTML <details> block for notebooks and the
+ * report: the note is for whoever wants it, not for every log.
+ */
+export function backendSummary(b: { engine: string; note: string }): { line: string; detailsHtml: string } {
+  return {
+    line: `backend: ${b.engine}`,
+    detailsHtml: b.note ? `<details><summary>backend: ${escapeHtml(b.engine)} (details)</summary><p>${escapeHtml(b.note)}</p></details>` : `<p>backend: ${escapeHtml(b.engine)}</p>`,
+  };
+}
+
 /** One figure of figures/ as the report shows it: its files by kind (each figure once, not per file). */
 export interface FigureEntry {
   name: string;

@@ -186,7 +186,11 @@ const trainStep: MainStep = {
   async run(ctx) {
     const { cfg } = await openStudy(ctx);
     const backend = await (await import("../../tf")).initBackend({ log: false });
-    ctx.log(`backend: ${backend.engine} — ${backend.note}`);
+    // One short line; the backend's long note (why this engine, tfjs issues) goes into the report.
+    const { backendSummary } = await import("../../study");
+    const summary = backendSummary(backend);
+    ctx.log(summary.line);
+    ctx.reportSections.push({ title: "Backend", html: summary.detailsHtml });
     const { studyRunPlan } = await import("../../study");
     const { isFeatureModel } = await import("../../models/zoo");
     const plan = studyRunPlan(cfg);
