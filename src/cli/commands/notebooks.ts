@@ -60,7 +60,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
         env: options.env,
         cellTimeoutSeconds: options.cellTimeoutSeconds,
         onCell: (done, total, cell) => {
-          bar ??= new ProgressBar({ total, label: `  ${name.replace(/\.ipynb$/, "")}`, unit: "cells" });
+          bar ??= new ProgressBar({ total, label: `  ${name.replace(/\.ipynb$/, "")}`, unit: "cells", idleStopMs: Infinity });
           bar.update(done, { cell });
         },
       });
