@@ -84,9 +84,12 @@ export function listFigures(dir: string): string[] {
  * report: the note is for whoever wants it, not for every log.
  */
 export function backendSummary(b: { engine: string; note: string }): { line: string; detailsHtml: string } {
+  // The BLAS build string ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH … MAX_THREADS=64") shortened to name and version.
+  const short = b.engine.replace(/\b((?:Open|Flexi)BLAS|BLIS|MKL)\s+([\d.]+)[^,]*/, "$1 $2");
+  const details = [b.engine !== short ? `engine: ${b.engine}` : "", b.note].filter((x) => x).join("; ");
   return {
-    line: `backend: ${b.engine}`,
-    detailsHtml: b.note ? `<details><summary>backend: ${escapeHtml(b.engine)} (details)</summary><p>${escapeHtml(b.note)}</p></details>` : `<p>backend: ${escapeHtml(b.engine)}</p>`,
+    line: `backend: ${short}`,
+    detailsHtml: details ? `<details><summary>backend: ${escapeHtml(short)} (details)</summary><p>${escapeHtml(details)}</p></details>` : `<p>backend: ${escapeHtml(short)}</p>`,
   };
 }
 
