@@ -603,6 +603,8 @@ export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?
     width: opts.width ?? 640,
     height: 480,
     marginTop: 20,
+    marginLeft: 56,
+    marginBottom: 40,
     style: STYLE,
     x: { label: "UMAP 1", labelArrow: "none", labelAnchor: "center" },
     y: { label: "UMAP 2", labelArrow: "none", labelAnchor: "center" },
@@ -617,7 +619,7 @@ export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?
     ...(marked.length ? [{ label: opts.markedName ?? "misclassified", colour: "#333", symbol: "cross" as const }] : []),
   ];
   const title = (opts.title ?? "UMAP of the penultimate-layer embeddings (test set)") + trustworthinessText(opts.trustworthiness);
-  return withTitle(withLegend(svg, legend), title, `${points.length} tracks, ${marked.length} ${opts.markedName ?? "misclassified"} (crosses, in their true genre's colour)`);
+  return withTitle(withLegend(svg, legend, 56), title, `${points.length} tracks, ${marked.length} ${opts.markedName ?? "misclassified"} (crosses, in their true genre's colour)`);
 }
 
 // ------------------------------------------------------------------ 10. run comparison
