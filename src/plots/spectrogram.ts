@@ -301,6 +301,7 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
         text.setAttribute("x", num(barX + barW + 6));
         text.setAttribute("y", num(ty));
         text.setAttribute("dy", "0.32em");
+        text.setAttribute("text-anchor", "start");
         text.setAttribute("font-size", "10");
         text.setAttribute("fill", "currentColor");
         text.textContent = String(Math.round(tick * 1000) / 1000);
@@ -309,6 +310,7 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
       const caption = doc.createElementNS("http://www.w3.org/2000/svg", "text");
       caption.setAttribute("x", num(barX));
       caption.setAttribute("y", num(barTop - 2));
+      caption.setAttribute("text-anchor", "start");
       caption.setAttribute("font-size", "10");
       caption.setAttribute("fill", "currentColor");
       caption.textContent = label;
