@@ -85,9 +85,14 @@ def main(argv=None):
     timings = []
     failure = {}
 
+    code_cells = [i for i, c in enumerate(nb.cells) if c.get("cell_type") == "code"]
+
     def on_cell_start(cell, cell_index):
         failure["current"] = cell_index
         timings.append({"index": cell_index, "start": time.monotonic()})
+        # One machine-readable line per cell for the caller's progress line (src/notebook/execute.ts).
+        done = code_cells.index(cell_index) if cell_index in code_cells else 0
+        print(f"@@fmalab-progress {done} {len(code_cells)} {cell_index}", file=sys.stderr, flush=True)
 
     def on_cell_executed(cell, cell_index, execute_reply):
         if timings and timings[-1]["index"] == cell_index:

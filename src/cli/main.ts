@@ -2,6 +2,7 @@
 import type { CliCommand } from "./command";
 import { InputError, UsageError } from "../util/errors";
 import { configureCompute, computeSettingsFromEnv } from "../native/settings";
+import { QUIET_ENV, setQuiet } from "../util/progress";
 
 type Loader = () => Promise<CliCommand>;
 
@@ -59,6 +60,12 @@ export async function main(argv: string[]): Promise<number> {
   if (rest.includes("--help") || rest.includes("-h")) {
     console.log(command.usage);
     return 0;
+  }
+  // --quiet (declared by the commands that take it), or a parent's, turns every progress line and notice off;
+  // the environment hands it on to the processes this one starts.
+  if (rest.includes("--quiet") || process.env[QUIET_ENV] === "1") {
+    setQuiet(true);
+    process.env[QUIET_ENV] = "1";
   }
   try {
     return await command.run(rest);

@@ -107,22 +107,5 @@ export function progressLine(label: string, counts: { pending: number; running: 
   return `${label} (${total} task${total === 1 ? "" : "s"}): ${counts.pending} pending, ${counts.running} running, ${counts.done} done, ${counts.failed} failed · ${mm}:${ss}`;
 }
 
-/** Writes progress lines: redrawn in place on a TTY, otherwise a plain line on change and at least every 10 s. */
-export class ProgressLines {
-  private last = "";
-  private lastAt = 0;
-  constructor(private readonly stream: { write(s: string): boolean; isTTY?: boolean } = process.stderr, private readonly everyMs = 10_000) {}
-  update(line: string): void {
-    const now = Date.now();
-    if (this.stream.isTTY) {
-      this.stream.write(`\r\x1b[K${line}`);
-    } else if (line.replace(/ · .*$/, "") !== this.last.replace(/ · .*$/, "") || now - this.lastAt >= this.everyMs) {
-      this.stream.write(line + "\n");
-      this.lastAt = now;
-    }
-    this.last = line;
-  }
-  finish(): void {
-    if (this.stream.isTTY && this.last) this.stream.write("\n");
-  }
-}
+// The status line of a set of tasks is the shared progress utility's (one place for TTY/non-TTY/--quiet).
+export { ProgressLines } from "../util/progress";

@@ -3,6 +3,7 @@
 // that benches, caches and reports can say what was found; a library that is absent is a notice, never a crash,
 // and the caller falls back to its WASM twin.
 import * as os from "node:os";
+import { isQuiet } from "../util/progress";
 
 /** koffi's module type without importing it eagerly (it is a native addon that may fail to load). */
 export type Koffi = typeof import("koffi");
@@ -95,7 +96,8 @@ export function nativeFindings(): NativeFinding[] {
 
 /** Print a message on stderr once per key (the "one clear notice" before a fallback). */
 export function noticeOnce(key: string, message: string, sink: (line: string) => void = (l) => console.error(l)): void {
-  if (noticed.has(key)) return;
+  // --quiet: a fallback is recorded (nativeFindings), not printed.
+  if (noticed.has(key) || isQuiet()) return;
   noticed.add(key);
   sink(`[fmalab] ${message}`);
 }

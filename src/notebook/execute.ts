@@ -21,6 +21,8 @@ export interface ExecuteNotebookOptions {
   env?: Record<string, string | undefined>;
   /** Kernelspec name (default fmalab-tslab). */
   kernel?: string;
+  /** Called as each code cell starts: `done` code cells finished of `total`, `cellIndex` the one starting. */
+  onCell?: (done: number, total: number, cellIndex: number) => void;
 }
 
 export interface NotebookCellTiming {
@@ -123,7 +125,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteNote
     ...options.env,
   });
   try {
-    const { code, stderr } = await runPython(jupyterPython(), args, env);
+    const { code, stderr } = await runPython(jupyterPython(), args, env, options.onCell);
     let result: ScriptResult | null = null;
     if (fs.existsSync(resultPath)) result = JSON.parse(fs.readFileSync(resultPath, "utf8")) as ScriptResult;
     if (!result) {
@@ -144,12 +146,35 @@ export async function executeNotebook(notebookPath: string, options: ExecuteNote
   }
 }
 
-function runPython(python: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string }> {
+const PROGRESS_PREFIX = "@@fmalab-progress ";
+
+function runPython(
+  python: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  onCell?: (done: number, total: number, cellIndex: number) => void,
+): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     let stderr = "";
+    let pending = "";
     const child = spawn(python, args, { cwd: PROJECT_ROOT, env, stdio: ["ignore", "inherit", "pipe"] });
     child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString("utf8");
+      // The script's per-cell progress lines are taken out; everything else is kept for error messages.
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop()!;
+      for (const line of lines) {
+        if (line.startsWith(PROGRESS_PREFIX)) {
+          const [done, total, cell] = line.slice(PROGRESS_PREFIX.length).split(" ").map(Number);
+          if (onCell) onCell(done, total, cell);
+        } else {
+          stderr += line + "\n";
+        }
+      }
+    });
+    child.stderr.on("end", () => {
+      stderr += pending;
+      pending = "";
     });
     child.on("error", (err) => reject(new Error(`cannot run ${python}: ${err.message} (run \`npm run setup\`)`)));
     child.on("close", (code) => resolve({ code, stderr: dropPythonNoise(stderr) }));

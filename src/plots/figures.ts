@@ -4,7 +4,10 @@
 // assigned from sorted names, content-derived ids (renderPlot), fixed-decimal numbers in our own markup.
 import { renderPlot, Plot } from "./observable";
 import { dataFrameHtml, escapeHtml } from "./html";
-import { niceTicks, spectrogramGrid, type SpectrogramMatrix } from "./spectrogram";
+import { spectrogramGrid, relativeSaliency, type SpectrogramMatrix } from "./spectrogram";
+import { colourBarSvg } from "./colourbar";
+
+export { colourBarSvg, type ColourBarOptions } from "./colourbar";
 
 /** Font used by every figure: DejaVu Sans is what resvg finds on Debian, so SVG and PNG agree. */
 export const FIGURE_FONT = "DejaVu Sans, sans-serif";
@@ -19,28 +22,8 @@ export function categoryColours(names: readonly string[]): { domain: string[]; r
   return { domain, range: domain.map((_, i) => CATEGORY_COLOURS[i % CATEGORY_COLOURS.length]) };
 }
 
-/**
- * One colour per fma_small top genre, the same in every figure (static and plotly), whatever subset of
- * genres a figure shows: Tableau 10 minus its grey and brown, so no two genres share a hue family.
- */
-export const GENRE_PALETTE: Readonly<Record<string, string>> = {
-  Electronic: "#4e79a7",
-  Experimental: "#f28e2c",
-  Folk: "#59a14f",
-  "Hip-Hop": "#e15759",
-  Instrumental: "#76b7b2",
-  International: "#edc949",
-  Pop: "#ff9da7",
-  Rock: "#af7aa1",
-};
-
-/** Genre colours: GENRE_PALETTE for the 8 top genres, other names from the remaining Tableau colours. */
-export function genreColours(names: readonly string[]): { domain: string[]; range: string[] } {
-  const domain = [...new Set(names)].sort();
-  const spare = ["#9c755f", "#bab0ab", "#1f77b4", "#17becf", "#8c564b", "#7f7f7f"];
-  let next = 0;
-  return { domain, range: domain.map((g) => GENRE_PALETTE[g] ?? spare[next++ % spare.length]) };
-}
+export { GENRE_PALETTE, genreColours } from "./palette";
+import { genreColours } from "./palette";
 
 function fixed(x: number, digits = 2): string {
   const s = x.toFixed(digits);
@@ -87,54 +70,6 @@ export function composeSvgs(panels: string[], opts: { direction?: "row" | "colum
   });
   out.push("</svg>");
   return out.join("\n");
-}
-
-export interface ColourBarOptions {
-  /** Maps a value in `domain` to a CSS colour (e.g. Plot.scale({color: ...}).apply). */
-  colour: (v: number) => string;
-  domain: [number, number];
-  label: string;
-  /** Height of the bar itself, and its distance from the SVG's top (to line up with a plot's cells). */
-  barHeight: number;
-  top?: number;
-  /** Total SVG height (default top + barHeight + 10). */
-  height?: number;
-  format?: (v: number) => string;
-  ticks?: number[];
-}
-
-/**
- * A vertical colour bar like matplotlib's: 64 stripes, ticks on the right, the label rotated beside them.
- * Drawn in plain SVG (no gradient ids) so it is deterministic and resvg renders it.
- */
-export function colourBarSvg(opts: ColourBarOptions): string {
-  const top = opts.top ?? 10;
-  const h = opts.barHeight;
-  const height = opts.height ?? top + h + 10;
-  const [lo, hi] = opts.domain;
-  const span = hi > lo ? hi - lo : 1;
-  const n = 64;
-  const parts: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const v = lo + ((i + 0.5) / n) * span;
-    const y1 = top + h - ((i + 1) / n) * h;
-    parts.push(`<rect x="4" y="${fixed(y1)}" width="12" height="${fixed(h / n + 0.3)}" fill="${opts.colour(v)}"/>`);
-  }
-  parts.push(`<rect x="4" y="${top}" width="12" height="${h}" fill="none" stroke="#555" stroke-width="0.5"/>`);
-  const format = opts.format ?? ((v: number) => String(Math.round(v * 1000) / 1000));
-  const ticks = opts.ticks ?? niceTicks(lo, hi, Math.max(2, Math.min(6, Math.floor(h / 30))));
-  let widest = 0;
-  for (const t of ticks) {
-    const y = top + h - ((t - lo) / span) * h;
-    const text = format(t);
-    widest = Math.max(widest, textWidth(text));
-    parts.push(`<line x1="16" x2="20" y1="${fixed(y)}" y2="${fixed(y)}" stroke="black"/>`);
-    parts.push(`<text x="22" y="${fixed(y)}" dy="0.32em">${escapeHtml(text)}</text>`);
-  }
-  const labelX = Math.ceil(28 + widest);
-  parts.push(`<text transform="translate(${labelX},${fixed(top + h / 2)}) rotate(-90)" text-anchor="middle" dy="0.32em">${escapeHtml(opts.label)}</text>`);
-  const width = labelX + 10;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="${FIGURE_FONT}" font-size="10" fill="black">${parts.join("")}</svg>`;
 }
 
 /** A Plot colour scale as a function (for colourBarSvg). */
@@ -493,8 +428,19 @@ export function trainingCurvesFigure(metrics: readonly EpochCurvePoint[], opts: 
   return withTitle(withLegend(panels, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Training and validation curves");
 }
 
-/** Validation accuracy per epoch of several runs (e.g. class-weighted loss vs the plain run). */
-export function validationAccuracyComparisonFigure(runs: ReadonlyArray<{ name: string; metrics: readonly EpochCurvePoint[] }>, opts: { title?: string } = {}): string {
+/** Whether class weights are all equal (then a class-weighted loss is the plain loss). */
+export function uniformWeights(weights: readonly number[]): boolean {
+  return weights.length > 0 && weights.every((w) => Math.abs(w - weights[0]) <= 1e-6 * Math.max(1, Math.abs(weights[0])));
+}
+
+/**
+ * Validation accuracy per epoch of several runs (e.g. class-weighted loss vs the plain run). When a weighted
+ * run's weights (`weights`) are uniform, the figure says so: the two losses are then the same objective.
+ */
+export function validationAccuracyComparisonFigure(
+  runs: ReadonlyArray<{ name: string; metrics: readonly EpochCurvePoint[]; weights?: readonly number[] | null }>,
+  opts: { title?: string } = {},
+): string {
   if (runs.length === 0) throw new Error("validation accuracy comparison: no runs given");
   const colours = categoryColours(runs.map((r) => r.name));
   const points = runs.flatMap((r) => r.metrics.map((m) => ({ epoch: m.epoch, series: r.name, value: m.val_acc })));
@@ -511,7 +457,14 @@ export function validationAccuracyComparisonFigure(runs: ReadonlyArray<{ name: s
       Plot.dot(points, { x: "epoch", y: "value", fill: "series", r: 2.5 }),
     ],
   });
-  return withTitle(withLegend(panel, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Validation accuracy: class-weighted loss vs plain");
+  const weighted = runs.filter((r) => r.weights && r.weights.length > 0);
+  const uniform = weighted.length > 0 && weighted.every((r) => uniformWeights(r.weights!));
+  const subtitle = uniform
+    ? `⚠ uniform class weights (all ${fixed(weighted[0].weights![0], 3)}: balanced training split): weighted loss = plain loss, differences are noise`
+    : weighted.length > 0
+      ? `class weights ${weighted[0].weights!.map((w) => fixed(w, 2)).join(", ")} (min ${fixed(Math.min(...weighted[0].weights!), 2)}, max ${fixed(Math.max(...weighted[0].weights!), 2)})`
+      : undefined;
+  return withTitle(withLegend(panel, colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] }))), opts.title ?? "Validation accuracy: class-weighted loss vs plain", subtitle);
 }
 
 // ------------------------------------------------------------------ 7. saliency grid per genre
@@ -526,20 +479,22 @@ export interface GenreSaliencyPanel {
   width: number;
 }
 
-/** Mean saliency map per genre (each panel scaled to its own peak), viridis, low bands at the bottom. */
+/** The colour bar label of relative-saliency panels (see relativeSaliency). */
+export const RELATIVE_SALIENCY_LABEL = "relative saliency (|map| / its 99th percentile)";
+
+/**
+ * Mean saliency map per genre, each panel as relative saliency (|map| over the panel's 99th percentile,
+ * clipped to 1; viridis), with time (s) and mel-frequency (Hz) axes and one relative-saliency colour bar.
+ */
 export function saliencyGridFigure(
   panels: readonly GenreSaliencyPanel[],
   opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; method?: string; grouping?: string; columns?: number; title?: string },
 ): string {
   const sorted = [...panels].sort((a, b) => a.genre.localeCompare(b.genre));
-  const normalised = sorted.map((p) => {
-    let peak = 0;
-    for (let i = 0; i < p.map.length; i++) peak = Math.max(peak, Math.abs(p.map[i]));
-    return {
-      caption: `${p.genre} (n=${p.count})`,
-      spec: { data: Float32Array.from(p.map as ArrayLike<number>, (v) => (peak > 0 ? Math.abs(v) / peak : 0)), nMels: p.height, nFrames: p.width },
-    };
-  });
+  const normalised = sorted.map((p) => ({
+    caption: `${p.genre} (n=${p.count})`,
+    spec: { data: relativeSaliency(p.map), nMels: p.height, nFrames: p.width },
+  }));
   return spectrogramGrid(normalised, {
     sr: opts.sr,
     hopLength: opts.hopLength,
@@ -548,61 +503,77 @@ export function saliencyGridFigure(
     columns: opts.columns ?? 4,
     colormap: "viridis",
     domain: [0, 1],
-    title: opts.title ?? `Mean ${opts.method ?? "saliency"} per ${opts.grouping ?? "true"} genre (each panel scaled to its peak)`,
+    label: RELATIVE_SALIENCY_LABEL,
+    title: opts.title ?? `Mean ${opts.method ?? "saliency"} per ${opts.grouping ?? "true"} genre`,
   });
 }
 
 /**
- * One clip's log-mel crop with each saliency method's map overlaid (cyan, opacity ∝ |map| / peak): how the
- * methods agree on what the model used.
+ * One clip's log-mel crop (dB colour bar) and, side by side, each saliency method's map on the same axes as
+ * relative saliency (|map| over its 99th percentile, clipped to 1, so spiky maps such as plain gradients and
+ * Integrated Gradients stay visible; relative-saliency colour bar): how the methods agree on what the model used.
  */
 export function saliencyMethodsFigure(
   spec: SpectrogramMatrix,
   maps: ReadonlyArray<{ method: string; map: ArrayLike<number> }>,
   opts: { sr: number; hopLength: number; fmin?: number; fmax?: number; columns?: number; title?: string },
 ): string {
-  return spectrogramGrid(
-    maps.map((m) => ({
-      caption: m.method,
-      spec,
-      overlay: { data: Float32Array.from(m.map as ArrayLike<number>, Math.abs), nMels: spec.nMels, nFrames: spec.nFrames },
-    })),
-    { sr: opts.sr, hopLength: opts.hopLength, fmin: opts.fmin, fmax: opts.fmax, columns: opts.columns ?? Math.min(4, maps.length), colormap: "magma", title: opts.title ?? "Saliency methods on one clip" },
+  const common = { sr: opts.sr, hopLength: opts.hopLength, fmin: opts.fmin, fmax: opts.fmax };
+  const input = spectrogramGrid([{ caption: "log-mel input", spec }], { ...common, columns: 1, colormap: "magma", label: "dB" });
+  const methods = spectrogramGrid(
+    maps.map((m) => ({ caption: m.method, spec: { data: relativeSaliency(m.map), nMels: spec.nMels, nFrames: spec.nFrames } })),
+    { ...common, columns: opts.columns ?? Math.min(4, maps.length), colormap: "viridis", domain: [0, 1], label: "relative saliency" },
   );
+  return composeSvgs([input, methods], {
+    gap: 16,
+    title: opts.title ?? "Saliency methods on one clip",
+    subtitle: "left: the model's input; right: each method's map (|map| / its 99th percentile, clipped at 1)",
+  });
 }
 
 // ------------------------------------------------------------------ 8. co-occurrence heatmap
 
-/** Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null. */
+/**
+ * Static heatmap of a square genre × genre matrix (Jaccard, PMI...), blank where null (e.g. the diagonal),
+ * values printed in the cells up to 20 labels, and a colour bar in `valueName` units on the right.
+ */
 export function cooccurrenceHeatmapSvg(
   labels: readonly string[],
   values: ReadonlyArray<ReadonlyArray<number | null>>,
-  opts: { valueName: string; title?: string; digits?: number } = { valueName: "value" },
+  opts: { valueName: string; title?: string; subtitle?: string; digits?: number } = { valueName: "value" },
 ): string {
   if (values.length !== labels.length) throw new RangeError(`co-occurrence heatmap: ${values.length} rows for ${labels.length} labels`);
   const cells = values.flatMap((row, i) => row.map((v, j) => ({ a: labels[i], b: labels[j], value: v })).filter((c) => c.value !== null));
-  const cell = labels.length > 20 ? 14 : 40;
+  const cell = labels.length > 20 ? 14 : labels.length > 12 ? 28 : 40;
   const finite = cells.map((c) => c.value as number);
   const lo = Math.min(0, ...finite);
   const hi = Math.max(0, ...finite);
+  const marginLeft = Math.min(240, 20 + Math.ceil(6.1 * Math.max(4, ...labels.map((l) => l.length))));
+  const marginBottom = Math.min(200, 16 + Math.ceil(4.3 * Math.max(4, ...labels.map((l) => l.length))));
+  const colour = (lo < 0 ? { type: "diverging", domain: [lo, hi], scheme: "rdbu", pivot: 0 } : { type: "linear", domain: [0, hi || 1], scheme: "magma", reverse: true }) as Plot.ScaleOptions;
+  const darkText = (v: number) => (lo < 0 ? Math.abs(v) / (Math.max(-lo, hi) || 1) > 0.6 : v / (hi || 1) > 0.55);
   const svg = renderPlot({
-    width: 140 + cell * labels.length + 20,
-    height: 20 + cell * labels.length + 100,
-    marginLeft: 140,
+    width: marginLeft + cell * labels.length + 10,
+    height: 20 + cell * labels.length + marginBottom,
+    marginLeft,
+    marginRight: 10,
     marginTop: 20,
-    marginBottom: 100,
+    marginBottom,
     style: STYLE,
     x: { domain: [...labels], label: null, tickRotate: -45 },
     y: { domain: [...labels], label: null },
-    color: lo < 0 ? { type: "diverging", domain: [lo, hi], scheme: "rdbu", pivot: 0 } : { type: "linear", domain: [0, hi || 1], scheme: "magma", reverse: true },
+    color: colour,
     marks: [
       Plot.cell(cells, { x: "b", y: "a", fill: "value", inset: 0.5 }),
+      Plot.frame({ stroke: "#ccc" }),
       ...(labels.length <= 20
-        ? [Plot.text(cells, { x: "b", y: "a", text: (d: { value: number }) => fixed(d.value, opts.digits ?? 2), fontSize: 8, fill: "black", stroke: "white", strokeWidth: 2, paintOrder: "stroke" })]
+        ? [Plot.text(cells.filter((c) => c.value !== 0), { x: "b", y: "a", text: (d: { value: number }) => fixed(d.value, opts.digits ?? 2), fontSize: 8, fill: (d: { value: number }) => (darkText(d.value) ? "white" : "black") })]
         : []),
     ],
   });
-  return withTitle(svg, opts.title ?? `Genre co-occurrence (${opts.valueName})`, `colour scale ${fixed(lo)} … ${fixed(hi)}`);
+  const { height } = svgSize(svg);
+  const bar = colourBarSvg({ colour: plotColourScale(colour as Record<string, unknown>), domain: lo < 0 ? [lo, hi] : [0, hi || 1], label: opts.valueName, top: 20, barHeight: cell * labels.length, height });
+  return withTitle(composeSvgs([svg, bar], { gap: 4 }), opts.title ?? `Genre co-occurrence (${opts.valueName})`, opts.subtitle);
 }
 
 // ------------------------------------------------------------------ 9. UMAP scatter
@@ -615,18 +586,28 @@ export interface ScatterPoint2d {
   marked?: boolean;
 }
 
-/** Static UMAP scatter: dots coloured by genre, marked points (misclassified) as crosses. */
-export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?: string; markedName?: string; width?: number } = {}): string {
-  const colours = categoryColours(points.map((p) => p.group));
+/** The trustworthiness of a 2-D layout (analysis/embeddings trustworthiness) as a title suffix. */
+export function trustworthinessText(t: { k: number; value: number } | undefined): string {
+  return t ? `; trustworthiness ${fixed(t.value, 3)} (k = ${t.k})` : "";
+}
+
+/**
+ * Static UMAP scatter: dots coloured by genre with the fixed genre palette, marked points (misclassified) as
+ * crosses in their true genre's colour, labelled axes; the layout's trustworthiness in the title when given.
+ */
+export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?: string; markedName?: string; width?: number; trustworthiness?: { k: number; value: number } } = {}): string {
+  const colours = genreColours(points.map((p) => p.group));
   const plain = points.filter((p) => !p.marked);
   const marked = points.filter((p) => p.marked);
   const svg = renderPlot({
     width: opts.width ?? 640,
     height: 480,
     marginTop: 20,
+    marginLeft: 56,
+    marginBottom: 40,
     style: STYLE,
-    x: { label: "UMAP 1", labelArrow: "none" },
-    y: { label: "UMAP 2", labelArrow: "none" },
+    x: { label: "UMAP 1", labelArrow: "none", labelAnchor: "center" },
+    y: { label: "UMAP 2", labelArrow: "none", labelAnchor: "center" },
     color: colours,
     marks: [
       Plot.dot(plain, { x: "x", y: "y", fill: "group", r: 2.5, fillOpacity: 0.75 }),
@@ -637,7 +618,8 @@ export function umapScatterSvg(points: readonly ScatterPoint2d[], opts: { title?
     ...colours.domain.map((d, i) => ({ label: d, colour: colours.range[i] })),
     ...(marked.length ? [{ label: opts.markedName ?? "misclassified", colour: "#333", symbol: "cross" as const }] : []),
   ];
-  return withTitle(withLegend(svg, legend), opts.title ?? "UMAP of the penultimate-layer embeddings (test set)");
+  const title = (opts.title ?? "UMAP of the penultimate-layer embeddings (test set)") + trustworthinessText(opts.trustworthiness);
+  return withTitle(withLegend(svg, legend, 56), title, `${points.length} tracks, ${marked.length} ${opts.markedName ?? "misclassified"} (crosses, in their true genre's colour)`);
 }
 
 // ------------------------------------------------------------------ 10. run comparison
@@ -651,33 +633,48 @@ export interface RunComparisonPoint {
   test_acc_high: number | null;
   test_macro_f1: number | null;
   best_val_acc: number | null;
+  /** Shown after the model (e.g. "class-weighted"). */
+  variant?: string;
 }
 
-/** Test accuracy with its bootstrap interval per run (rule = interval, dot = accuracy, ◇ = macro F1). */
-export function runComparisonFigure(rows: readonly RunComparisonPoint[], opts: { title?: string } = {}): string {
+/**
+ * Test accuracy with its bootstrap interval, one row per run (rule = interval, dot = accuracy, ◇ = macro F1),
+ * the model (and variant, e.g. class-weighted) beside each row, and the chance level as a dashed line.
+ */
+export function runComparisonFigure(rows: readonly RunComparisonPoint[], opts: { title?: string; chance?: number } = {}): string {
   const withTest = rows.filter((r) => r.test_acc !== null);
   if (withTest.length === 0) throw new Error("run comparison: no run has test metrics (run `fmalab evaluate --run ID` first)");
   const runs = withTest.map((r) => r.run);
+  if (new Set(runs).size !== runs.length) throw new Error(`run comparison: a run appears twice (${runs.filter((r, i) => runs.indexOf(r) !== i).join(", ")})`);
+  const describe = (r: RunComparisonPoint) => `${r.model}${r.variant ? `, ${r.variant}` : ""}`;
+  const marginRight = Math.min(220, 16 + Math.ceil(5.6 * Math.max(...withTest.map((r) => describe(r).length))));
+  const marks: Plot.Markish[] = [
+    Plot.ruleY(withTest.filter((r) => r.test_acc_low !== null && r.test_acc_high !== null), { y: "run", x1: "test_acc_low", x2: "test_acc_high", stroke: "#4e79a7", strokeWidth: 2 }),
+    Plot.dot(withTest, { y: "run", x: "test_acc", fill: "#4e79a7", r: 4 }),
+    Plot.dot(withTest.filter((r) => r.test_macro_f1 !== null), { y: "run", x: "test_macro_f1", stroke: "#e15759", symbol: "diamond", r: 4 }),
+    Plot.text(withTest, { y: "run", x: "test_acc", text: (d: RunComparisonPoint) => fixed(d.test_acc!, 3), dy: -9, fontSize: 9 }),
+    Plot.text(withTest, { y: "run", frameAnchor: "right", text: describe, dx: 8, textAnchor: "start", fill: "#555" }),
+  ];
+  if (opts.chance !== undefined) {
+    marks.push(Plot.ruleX([opts.chance], { stroke: "#888", strokeDasharray: "4 3" }));
+    marks.push(Plot.text([opts.chance], { x: (d: number) => d, frameAnchor: "top", text: (d: number) => `chance ${(d * 100).toFixed(1)} %`, dy: -8, dx: 4, textAnchor: "start", fill: "#555", fontSize: 9 }));
+  }
   const svg = renderPlot({
-    width: 640,
-    height: 50 + 28 * runs.length + 30,
+    width: 640 + marginRight,
+    height: 62 + 28 * runs.length + 30,
     marginLeft: Math.min(260, 20 + 6 * Math.max(...runs.map((r) => r.length))),
-    marginTop: 12,
+    marginRight,
+    marginTop: 24,
     style: STYLE,
     x: { domain: [0, 1], label: "test accuracy (95% bootstrap interval)", grid: true, labelArrow: "none" },
     y: { domain: runs, label: null },
-    marks: [
-      Plot.ruleY(withTest.filter((r) => r.test_acc_low !== null && r.test_acc_high !== null), { y: "run", x1: "test_acc_low", x2: "test_acc_high", stroke: "#4e79a7", strokeWidth: 2 }),
-      Plot.dot(withTest, { y: "run", x: "test_acc", fill: "#4e79a7", r: 4 }),
-      Plot.dot(withTest.filter((r) => r.test_macro_f1 !== null), { y: "run", x: "test_macro_f1", stroke: "#e15759", symbol: "diamond", r: 4 }),
-      Plot.text(withTest, { y: "run", x: "test_acc", text: (d: RunComparisonPoint) => fixed(d.test_acc!, 3), dy: -9, fontSize: 9 }),
-    ],
+    marks,
   });
   const legend: LegendEntry[] = [
     { label: "test accuracy", colour: "#4e79a7" },
     { label: "macro F1", colour: "#e15759", symbol: "diamond" },
   ];
-  return withTitle(withLegend(svg, legend, 40), opts.title ?? "Run comparison");
+  return withTitle(withLegend(svg, legend, 40), opts.title ?? `Run comparison (${runs.length} run${runs.length === 1 ? "" : "s"})`);
 }
 
 /** The comparison rows as an HTML table. */
@@ -703,11 +700,15 @@ export interface ReportFigureInputs {
   exampleSpectrograms?: { panels: GenreSpectrogramPanel[]; sr: number; hopLength: number };
   evaluation?: { classes: string[]; confusion: number[][]; perClass: ClassScoreRow[] };
   metrics?: EpochCurvePoint[];
-  classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[] }>;
+  classWeightComparison?: Array<{ name: string; metrics: EpochCurvePoint[]; weights?: number[] | null }>;
   saliency?: { panels: GenreSaliencyPanel[]; sr: number; hopLength: number; method: string };
-  cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string };
+  cooccurrence?: { labels: string[]; values: (number | null)[][]; valueName: string; title?: string; subtitle?: string };
   umap?: Array<ScatterPoint2d & { hover?: string }>;
   runComparison?: RunComparisonPoint[];
+  /** Chance accuracy (1 / classes) drawn in the run comparison. */
+  chance?: number;
+  /** Trustworthiness of the UMAP layout (k nearest neighbours), shown in its title. */
+  umapTrustworthiness?: { k: number; value: number };
 }
 
 /** One rendered figure: `svg` (static, also rasterised to PNG) or `html` (tables). */
@@ -720,7 +721,7 @@ export interface RenderedFigure {
 }
 
 /** What each input feeds, for "missing" messages. */
-export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" | "splitNote">, string[]> = {
+export const REPORT_FIGURE_NAMES: Record<keyof Omit<ReportFigureInputs, "runId" | "splitNote" | "chance" | "umapTrustworthiness">, string[]> = {
   genreSplitCounts: ["genre-distribution"],
   genres: ["genre-tree"],
   exampleSpectrograms: ["example-spectrograms"],
@@ -781,11 +782,11 @@ export function buildReportFigures(inputs: ReportFigureInputs): { figures: Rende
   }
   if (inputs.cooccurrence) {
     const c = inputs.cooccurrence;
-    add("genre-cooccurrence", "svg", `genre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName }));
+    add("genre-cooccurrence", "svg", `genres_all subgenre co-occurrence (${c.valueName})`, () => cooccurrenceHeatmapSvg(c.labels, c.values, { valueName: c.valueName, title: c.title, subtitle: c.subtitle }));
   }
-  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})` }));
+  if (inputs.umap) add("umap", "svg", "UMAP of the test embeddings", () => umapScatterSvg(inputs.umap!, { title: `UMAP of the penultimate-layer embeddings (${testSet}${run})`, trustworthiness: inputs.umapTrustworthiness }));
   if (inputs.runComparison) {
-    add("run-comparison", "svg", "test accuracy per run", () => runComparisonFigure(inputs.runComparison!));
+    add("run-comparison", "svg", "test accuracy per run of the study", () => runComparisonFigure(inputs.runComparison!, { chance: inputs.chance }));
     add("run-comparison-table", "html", "run comparison table", () => runComparisonHtml(inputs.runComparison! as unknown as Array<Record<string, unknown>>));
   }
   return { figures, problems };

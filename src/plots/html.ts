@@ -42,8 +42,10 @@ export interface WriteFigureOptions {
   dir?: string;
   /** Also write NAME.png rasterised with resvg (default false). */
   png?: boolean;
-  /** PNG width in pixels (default: the SVG's own width). */
+  /** PNG width in pixels (overrides `scale`). */
   pngWidth?: number;
+  /** PNG pixels per SVG pixel (default 2: sharp in a report and on high-DPI screens). */
+  scale?: number;
 }
 
 export interface WrittenFigure {
@@ -80,7 +82,7 @@ export function writeFigure(name: string, svgOrHtml: string, options: WriteFigur
   let pngPath: string | null = null;
   if (options.png) {
     pngPath = path.join(dir, `${name}.png`);
-    writeFileAtomic(pngPath, svgToPng(svg, { width: options.pngWidth }));
+    writeFileAtomic(pngPath, svgToPng(svg, { width: options.pngWidth, scale: options.scale ?? 2 }));
   }
   return { path: target, pngPath };
 }
@@ -90,13 +92,14 @@ export function writeFigure(name: string, svgOrHtml: string, options: WriteFigur
  * system fonts; "DejaVu Sans" (Debian's fonts-dejavu-core) is the fallback for Plot's system-ui/sans-serif.
  * Without any system font resvg still renders shapes, but text is left out.
  */
-export function svgToPng(svg: string, options: { width?: number; background?: string } = {}): Uint8Array {
+export function svgToPng(svg: string, options: { width?: number; scale?: number; background?: string } = {}): Uint8Array {
+  if (options.scale !== undefined && !(options.scale > 0 && options.scale <= 8)) throw new RangeError(`svgToPng: scale must be in (0, 8], got ${options.scale}`);
   // Lazy: loading the native module costs time; most callers only want SVG.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { Resvg } = require("@resvg/resvg-js") as typeof import("@resvg/resvg-js");
   const resvg = new Resvg(toStandaloneSvg(svg), {
     background: options.background ?? "white",
-    fitTo: options.width ? { mode: "width", value: options.width } : { mode: "original" },
+    fitTo: options.width ? { mode: "width", value: options.width } : options.scale && options.scale !== 1 ? { mode: "zoom", value: options.scale } : { mode: "original" },
     font: { loadSystemFonts: true, defaultFontFamily: "DejaVu Sans", sansSerifFamily: "DejaVu Sans" },
   });
   return new Uint8Array(resvg.render().asPng());

@@ -4,6 +4,7 @@
 import * as fs from "node:fs";
 import { createHash } from "node:crypto";
 import { escapeHtml } from "../util/html";
+import { genreColours } from "./palette";
 
 /** A plotly figure as plain JSON: traces, layout and config (see plotly.js's reference). */
 export interface PlotlyFigure {
@@ -131,8 +132,12 @@ export interface ScatterPoint {
 }
 
 /** 2-D scatter coloured by group, marked points as crosses: the UMAP view. */
-export function scatterFigure(points: ScatterPoint[], opts: { title: string; markedName?: string }): PlotlyFigure {
-  const groups = [...new Set(points.map((p) => p.group))].sort();
+export function scatterFigure(points: ScatterPoint[], opts: { title: string; markedName?: string; xTitle?: string; yTitle?: string }): PlotlyFigure {
+  // One colour per genre (the fixed 8-genre palette of the static figures), dots and crosses alike: a
+  // misclassified cross is drawn in its true genre's colour.
+  const palette = genreColours(points.map((p) => p.group));
+  const colourOf = (g: string) => palette.range[palette.domain.indexOf(g)];
+  const groups = palette.domain;
   const traces: Record<string, unknown>[] = [];
   for (const g of groups) {
     for (const marked of [false, true]) {
@@ -147,12 +152,18 @@ export function scatterFigure(points: ScatterPoint[], opts: { title: string; mar
         y: pts.map((p) => p.y),
         text: pts.map((p) => p.hover),
         hoverinfo: "text",
-        marker: marked ? { symbol: "x", size: 9, line: { width: 1 } } : { size: 6, opacity: 0.75 },
+        marker: marked ? { symbol: "x", size: 9, color: colourOf(g), line: { width: 1, color: colourOf(g) } } : { size: 6, opacity: 0.75, color: colourOf(g) },
       });
     }
   }
   return {
     data: traces,
-    layout: { title: { text: opts.title }, height: 620, xaxis: { zeroline: false }, yaxis: { zeroline: false, scaleanchor: "x" }, legend: { itemsizing: "constant" } },
+    layout: {
+      title: { text: opts.title },
+      height: 620,
+      xaxis: { zeroline: false, title: { text: opts.xTitle ?? "UMAP 1" } },
+      yaxis: { zeroline: false, scaleanchor: "x", title: { text: opts.yTitle ?? "UMAP 2" } },
+      legend: { itemsizing: "constant" },
+    },
   };
 }

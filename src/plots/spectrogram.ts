@@ -7,6 +7,9 @@ import { MAGMA_LUT, VIRIDIS_LUT } from "../features/colormap";
 import { renderPlot, Plot } from "./observable";
 import { encodePng, pngDataUri } from "./png";
 import { escapeHtml } from "../util/html";
+import { colourBarSvg, niceTicks } from "./colourbar";
+
+export { niceTicks } from "./colourbar";
 
 /** The matrix to draw: row-major `nMels × nFrames`, row 0 = lowest mel band (librosa layout). */
 export interface SpectrogramMatrix {
@@ -41,8 +44,20 @@ export interface SpectrogramFigureOptions {
   overlayColor?: [number, number, number];
   width?: number;
   height?: number;
-  /** Draw axes and the colour bar (default true); false for small multiples in a grid. */
+  /** Draw axes and the colour bar (default true); false for a bare image. */
   axes?: boolean;
+  /** Draw the colour bar on the right (default: when axes are drawn). A grid draws one shared bar instead. */
+  colourBar?: boolean;
+  /**
+   * The rows' frequency axis: "mel" (default; mel-spaced bands between fmin and fmax, ticks in Hz as
+   * librosa's specshow y_axis="mel") or "linear" (STFT bins 0 … sr/2, as specshow y_axis="linear").
+   */
+  frequencyScale?: "mel" | "linear";
+  /** Axis labels (null: none). Defaults "time (s)" and "frequency (Hz, mel scale)" / "frequency (Hz)". */
+  xLabel?: string | null;
+  yLabel?: string | null;
+  /** Override the margins (pixels) around the image. */
+  margins?: { left?: number; right?: number; top?: number; bottom?: number };
   /**
    * At most this many image columns: longer spectrograms are averaged over groups of frames first
    * (default 2 × the figure width; more columns than screen pixels only add bytes).
@@ -103,17 +118,33 @@ export function spectrogramRgb(m: SpectrogramMatrix, domain: [number, number], c
   return out;
 }
 
-/** A saliency map as RGBA pixels of one colour, alpha = maxAlpha · value scaled to [0, 1] by its extent. */
+/**
+ * |map| scaled to [0, 1] by its 99th percentile (values above it clipped to 1). A saliency map's peak is often
+ * a few pixels (plain gradients, Integrated Gradients), so scaling by the peak leaves the rest near 0 and an
+ * overlay invisible; the 99th percentile keeps the map's structure visible (librosa/matplotlib users clip the
+ * same way with robust=True / vmax = a percentile).
+ */
+export function relativeSaliency(map: ArrayLike<number>, percentile = 0.99): Float32Array {
+  const abs = Float32Array.from(map, (v) => (Number.isFinite(v) ? Math.abs(v) : 0));
+  const sorted = Float32Array.from(abs).sort();
+  let scale = sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(percentile * (sorted.length - 1)))] : 0;
+  if (!(scale > 0)) scale = sorted.length ? sorted[sorted.length - 1] : 0;
+  if (!(scale > 0)) return new Float32Array(abs.length);
+  return abs.map((v) => Math.min(1, v / scale));
+}
+
+/**
+ * A saliency map as RGBA pixels of one colour, alpha = maxAlpha · relativeSaliency (|value| over its 99th
+ * percentile, clipped to 1): the salient regions are close to opaque whatever the map's peak.
+ */
 export function overlayRgba(m: SpectrogramMatrix, color: [number, number, number], maxAlpha: number): Uint8Array {
   checkMatrix(m, "overlay");
-  const [lo, hi] = finiteExtent(m.data);
-  const span = hi > lo ? hi - lo : 1;
+  const rel = relativeSaliency(m.data);
   const out = new Uint8Array(m.nMels * m.nFrames * 4);
   for (let row = 0; row < m.nMels; row++) {
     const band = m.nMels - 1 - row;
     for (let t = 0; t < m.nFrames; t++) {
-      const v = m.data[band * m.nFrames + t];
-      const x = Number.isFinite(v) ? (v - lo) / span : 0;
+      const x = rel[band * m.nFrames + t];
       const o = (row * m.nFrames + t) * 4;
       out[o] = color[0];
       out[o + 1] = color[1];
@@ -171,22 +202,57 @@ function svgImage(doc: Document, x: number, y: number, w: number, h: number, hre
   return image;
 }
 
-/** Nice ticks (1, 2, 5 × 10^k steps) over [lo, hi], about `count` of them. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / Math.max(1, count);
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.round(v / step) * step);
-  return out;
+/** A colormap as a 1×128 PNG data URI, high values at the top (stretched into a colour bar). */
+function colourBarPng(colormap: ColormapName): string {
+  const n = 128;
+  const px = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) px.set(lutRgb(LUTS[colormap], (n - 1 - i) / (n - 1)), i * 3);
+  return pngDataUri(encodePng(px, 1, n, 3));
 }
 
-/**
- * The spectrogram as an SVG string: PNG raster in a Plot frame, x = time (s), y = mel axis with Hz
- * labels, colour bar in `label` units on the right. `overlay` (same shape) draws a saliency map on top.
- */
-export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramFigureOptions): string {
+/** The colour bar right of the frame, into `g`: the stretched PNG, ticks over `domain`, `label` above it. */
+function appendColourBar(
+  g: SVGElement,
+  doc: Document,
+  dims: { width: number; height: number; marginTop: number; marginRight: number; marginBottom: number },
+  domain: [number, number],
+  label: string,
+  barHref: string,
+): void {
+  const svgText = (x: number, y: number, content: string, dy?: string): SVGElement => {
+    const text = doc.createElementNS("http://www.w3.org/2000/svg", "text") as SVGElement;
+    text.setAttribute("x", num(x));
+    text.setAttribute("y", num(y));
+    if (dy) text.setAttribute("dy", dy);
+    text.setAttribute("text-anchor", "start");
+    text.setAttribute("font-size", "10");
+    text.setAttribute("fill", "currentColor");
+    text.textContent = content;
+    return text;
+  };
+  const barX = dims.width - dims.marginRight + 14;
+  const barW = 12;
+  const barTop = dims.marginTop;
+  const barBottom = dims.height - dims.marginBottom;
+  g.appendChild(svgImage(doc, barX, barTop, barW, barBottom - barTop, barHref));
+  const [lo, hi] = domain;
+  const span = hi > lo ? hi - lo : 1;
+  for (const tick of niceTicks(lo, hi, 5)) {
+    const ty = barBottom - ((tick - lo) / span) * (barBottom - barTop);
+    const line = doc.createElementNS("http://www.w3.org/2000/svg", "line");
+    line.setAttribute("x1", num(barX + barW));
+    line.setAttribute("x2", num(barX + barW + 4));
+    line.setAttribute("y1", num(ty));
+    line.setAttribute("y2", num(ty));
+    line.setAttribute("stroke", "currentColor");
+    g.appendChild(line);
+    g.appendChild(svgText(barX + barW + 6, ty, String(Math.round(tick * 1000) / 1000), "0.32em"));
+  }
+  g.appendChild(svgText(barX, barTop - 2, label));
+}
+
+/** spectrogramFigure's inputs are well formed (the overlay the spectrogram's shape), or a RangeError says how not. */
+function checkFigureInputs(spec: SpectrogramMatrix, options: SpectrogramFigureOptions): void {
   checkMatrix(spec, "spectrogramFigure");
   if (options.overlay) {
     checkMatrix(options.overlay, "spectrogramFigure overlay");
@@ -197,30 +263,50 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
     }
   }
   if (!(options.sr > 0) || !(options.hopLength > 0)) throw new RangeError("spectrogramFigure: sr and hopLength must be > 0");
+}
+
+/** The data extents of a spectrogram's cells (time in s; y in mel, or Hz for a linear axis). */
+function plotDomain(spec: SpectrogramMatrix, options: SpectrogramFigureOptions, linear: boolean, fmin: number, fmax: number, htk: boolean) {
+  // Frame t is centred at t·hop/sr; band m is centred at the (m+1)-th of nMels+2 mel-spaced edges.
+  const frameSeconds = options.hopLength / options.sr;
+  const first = options.startFrame ?? 0;
+  const x0 = (first - 0.5) * frameSeconds;
+  const x1 = (first + spec.nFrames - 0.5) * frameSeconds;
+  // Linear: bin k is centred at k · (sr/2) / (nBins − 1); its cell spans half a bin either side.
+  const toY = (hz: number) => (linear ? hz : hzToMel(hz, htk));
+  const melLo = toY(fmin);
+  const melHi = toY(fmax);
+  const melStep = (melHi - melLo) / (spec.nMels + 1);
+  const binHz = spec.nMels > 1 ? fmax / (spec.nMels - 1) : fmax;
+  const y0 = linear ? -0.5 * binHz : melLo + 0.5 * melStep;
+  const y1 = linear ? fmax + 0.5 * binHz : melHi - 0.5 * melStep;
+  return { x0, x1, y0, y1, melLo, melHi, toY };
+}
+
+/**
+ * The spectrogram as an SVG string: PNG raster in a Plot frame, x = time (s), y = mel axis with Hz
+ * labels, colour bar in `label` units on the right. `overlay` (same shape) draws a saliency map on top.
+ */
+export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramFigureOptions): string {
+  checkFigureInputs(spec, options);
   const axes = options.axes ?? true;
-  const fmin = options.fmin ?? 0;
-  const fmax = options.fmax ?? options.sr / 2;
+  const bar = options.colourBar ?? axes;
+  const linear = options.frequencyScale === "linear";
+  const fmin = linear ? 0 : options.fmin ?? 0;
+  const fmax = linear ? options.sr / 2 : options.fmax ?? options.sr / 2;
   const htk = options.htk ?? false;
   const colormap = options.colormap ?? "magma";
   const domain = options.domain ?? finiteExtent(spec.data);
   const label = options.label ?? "dB";
   const width = options.width ?? (axes ? 640 : 200);
   const height = options.height ?? (axes ? 320 : 140);
-  const marginLeft = axes ? 60 : 2;
-  const marginRight = axes ? 78 : 2;
-  const marginTop = options.title ? 26 : axes ? 12 : 2;
-  const marginBottom = axes ? 36 : 2;
+  const m = options.margins ?? {};
+  const marginLeft = m.left ?? (axes ? 60 : 2);
+  const marginRight = m.right ?? (bar ? 78 : axes ? 12 : 2);
+  const marginTop = m.top ?? (options.title ? 26 : axes ? 12 : 2);
+  const marginBottom = m.bottom ?? (axes ? 36 : 2);
 
-  // Frame t is centred at t·hop/sr; band m is centred at the (m+1)-th of nMels+2 mel-spaced edges.
-  const frameSeconds = options.hopLength / options.sr;
-  const first = options.startFrame ?? 0;
-  const x0 = (first - 0.5) * frameSeconds;
-  const x1 = (first + spec.nFrames - 0.5) * frameSeconds;
-  const melLo = hzToMel(fmin, htk);
-  const melHi = hzToMel(fmax, htk);
-  const melStep = (melHi - melLo) / (spec.nMels + 1);
-  const y0 = melLo + 0.5 * melStep;
-  const y1 = melHi - 0.5 * melStep;
+  const { x0, x1, y0, y1, melLo, melHi, toY } = plotDomain(spec, options, linear, fmin, fmax, htk);
 
   const factor = Math.ceil(spec.nFrames / Math.max(1, options.maxColumns ?? 2 * width));
   const shown = binFrames(spec, factor);
@@ -228,12 +314,7 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
   const overlayHref = options.overlay
     ? pngDataUri(encodePng(overlayRgba(binFrames(options.overlay, factor), options.overlayColor ?? [0, 229, 255], options.overlayAlpha ?? 0.7), shown.nFrames, shown.nMels, 4))
     : null;
-  const barHref = (() => {
-    const n = 128;
-    const px = new Uint8Array(n * 3);
-    for (let i = 0; i < n; i++) px.set(lutRgb(LUTS[colormap], (n - 1 - i) / (n - 1)), i * 3);
-    return pngDataUri(encodePng(px, 1, n, 3));
-  })();
+  const barHref = colourBarPng(colormap);
 
   const rasterMark = (
     _index: number[],
@@ -253,45 +334,13 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
     const bottom = sy(y0);
     g.appendChild(svgImage(doc, left, top, right - left, bottom - top, specHref));
     if (overlayHref) g.appendChild(svgImage(doc, left, top, right - left, bottom - top, overlayHref));
-    if (axes) {
-      // Colour bar: a 1-pixel-wide PNG stretched, ticks and label drawn as SVG text.
-      const barX = dims.width - dims.marginRight + 14;
-      const barW = 12;
-      const barTop = dims.marginTop;
-      const barBottom = dims.height - dims.marginBottom;
-      g.appendChild(svgImage(doc, barX, barTop, barW, barBottom - barTop, barHref));
-      const [lo, hi] = domain;
-      const span = hi > lo ? hi - lo : 1;
-      for (const tick of niceTicks(lo, hi, 5)) {
-        const ty = barBottom - ((tick - lo) / span) * (barBottom - barTop);
-        const line = doc.createElementNS("http://www.w3.org/2000/svg", "line");
-        line.setAttribute("x1", num(barX + barW));
-        line.setAttribute("x2", num(barX + barW + 4));
-        line.setAttribute("y1", num(ty));
-        line.setAttribute("y2", num(ty));
-        line.setAttribute("stroke", "currentColor");
-        g.appendChild(line);
-        const text = doc.createElementNS("http://www.w3.org/2000/svg", "text");
-        text.setAttribute("x", num(barX + barW + 6));
-        text.setAttribute("y", num(ty));
-        text.setAttribute("dy", "0.32em");
-        text.setAttribute("font-size", "10");
-        text.setAttribute("fill", "currentColor");
-        text.textContent = String(Math.round(tick * 1000) / 1000);
-        g.appendChild(text);
-      }
-      const caption = doc.createElementNS("http://www.w3.org/2000/svg", "text");
-      caption.setAttribute("x", num(barX));
-      caption.setAttribute("y", num(barTop - 2));
-      caption.setAttribute("font-size", "10");
-      caption.setAttribute("fill", "currentColor");
-      caption.textContent = label;
-      g.appendChild(caption);
-    }
+    if (bar) appendColourBar(g, doc, dims, domain, label, barHref);
     return g;
   };
 
-  const ticksHz = melAxisTicksHz(fmin, fmax);
+  const ticksHz = linear ? niceTicks(0, fmax, 5) : melAxisTicksHz(fmin, fmax);
+  const xLabel = options.xLabel === undefined ? "time (s)" : options.xLabel;
+  const yLabel = options.yLabel === undefined ? (linear ? "frequency (Hz)" : "frequency (Hz, mel scale)") : options.yLabel;
   const marks: Plot.Markish[] = [rasterMark as unknown as Plot.Markish, Plot.frame({ stroke: "#888" })];
   if (options.title) {
     marks.push(Plot.text([options.title], { frameAnchor: "top-left", dy: -marginTop + 4, lineAnchor: "top", fontWeight: "bold", fontSize: 12 }));
@@ -304,13 +353,13 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
     marginTop,
     marginBottom,
     style: { fontFamily: "DejaVu Sans, sans-serif", fontSize: "10px", background: "white", color: "black" },
-    x: { domain: [x0, x1], label: axes ? "time (s)" : null, axis: axes ? "bottom" : null, labelAnchor: "center", labelArrow: "none" },
+    x: { domain: [x0, x1], label: axes ? xLabel : null, axis: axes ? "bottom" : null, labelAnchor: "center", labelArrow: "none" },
     y: {
-      domain: [melLo, melHi],
+      domain: linear ? [y0, y1] : [melLo, melHi],
       axis: axes ? "left" : null,
-      ticks: ticksHz.map((hz) => hzToMel(hz, htk)),
-      tickFormat: (mel: number) => String(ticksHz.find((hz) => Math.abs(hzToMel(hz, htk) - mel) < 1e-9) ?? ""),
-      label: axes ? "frequency (Hz, mel scale)" : null,
+      ticks: ticksHz.map(toY),
+      tickFormat: (mel: number) => String(ticksHz.find((hz) => Math.abs(toY(hz) - mel) < 1e-9) ?? ""),
+      label: axes ? yLabel : null,
       labelAnchor: "center",
       labelArrow: "none",
     },
@@ -318,19 +367,45 @@ export function spectrogramFigure(spec: SpectrogramMatrix, options: SpectrogramF
   });
 }
 
-/** A grid of small spectrograms (no axes) with a caption each: e.g. one example per genre. */
+/** A colormap as a function of a value over `domain` (for colourBarSvg). */
+export function colormapScale(colormap: ColormapName, domain: [number, number]): (v: number) => string {
+  const [lo, hi] = domain;
+  const span = hi > lo ? hi - lo : 1;
+  return (v: number) => {
+    const [r, g, b] = lutRgb(LUTS[colormap], Math.min(1, Math.max(0, (v - lo) / span)));
+    return `rgb(${r},${g},${b})`;
+  };
+}
+
+/** Spectrogram grid panel margins: tick labels in Hz on the left, in seconds below, axis labels on the edges. */
+const GRID_MARGINS = { left: 46, right: 8, top: 4, bottom: 30 };
+
+/**
+ * A grid of small spectrograms with a caption each (e.g. one example per genre), drawn like librosa's
+ * specshow small multiples: every panel has its time (s) and frequency (Hz) ticks, the axis labels sit on the
+ * outer panels, and one colour bar in `label` units (default dB) on the right covers the shared colour range.
+ */
 export function spectrogramGrid(
   panels: Array<{ caption: string; spec: SpectrogramMatrix; overlay?: SpectrogramMatrix }>,
-  options: Omit<SpectrogramFigureOptions, "axes" | "overlay" | "title"> & { columns?: number; panelWidth?: number; panelHeight?: number; title?: string },
+  options: Omit<SpectrogramFigureOptions, "axes" | "overlay" | "title" | "colourBar" | "xLabel" | "yLabel" | "margins"> & {
+    columns?: number;
+    panelWidth?: number;
+    panelHeight?: number;
+    title?: string;
+    /** The shared colour bar (default true). */
+    colourBar?: boolean;
+  },
 ): string {
-  const columns = options.columns ?? 4;
-  const pw = options.panelWidth ?? 180;
-  const ph = options.panelHeight ?? 120;
+  const columns = Math.max(1, Math.min(options.columns ?? 4, panels.length || 1));
+  const iw = options.panelWidth ?? 180;
+  const ih = options.panelHeight ?? 120;
+  const pw = GRID_MARGINS.left + iw + GRID_MARGINS.right;
+  const ph = GRID_MARGINS.top + ih + GRID_MARGINS.bottom;
   const captionH = 16;
   const gap = 8;
   const top = options.title ? 24 : 0;
   const rows = Math.ceil(panels.length / columns);
-  const width = columns * pw + (columns - 1) * gap;
+  const gridWidth = columns * pw + (columns - 1) * gap;
   const height = top + rows * (ph + captionH) + (rows - 1) * gap;
   // A shared colour range so panels compare (default: over every panel).
   let domain = options.domain;
@@ -344,6 +419,15 @@ export function spectrogramGrid(
     }
     domain = lo <= hi ? [lo, hi] : [0, 1];
   }
+  const colormap = options.colormap ?? "magma";
+  const barTop = top + captionH + GRID_MARGINS.top;
+  const barHeight = height - barTop - GRID_MARGINS.bottom;
+  const barSvg =
+    options.colourBar === false
+      ? null
+      : colourBarSvg({ colour: colormapScale(colormap, domain), domain, label: options.label ?? "dB", top: barTop, barHeight, height });
+  const barWidth = barSvg ? Number(/width="([\d.]+)"/.exec(barSvg)![1]) + 6 : 0;
+  const width = gridWidth + barWidth;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
@@ -356,10 +440,24 @@ export function spectrogramGrid(
     const row = Math.floor(i / columns);
     const x = col * (pw + gap);
     const y = top + row * (ph + captionH + gap);
-    const inner = spectrogramFigure(p.spec, { ...options, title: undefined, axes: false, overlay: p.overlay, domain, width: pw, height: ph });
-    parts.push(`<text x="${x}" y="${y + 12}">${escapeHtml(p.caption)}</text>`);
+    const lastRow = row === rows - 1 || i + columns >= panels.length;
+    const inner = spectrogramFigure(p.spec, {
+      ...options,
+      title: undefined,
+      axes: true,
+      colourBar: false,
+      overlay: p.overlay,
+      domain,
+      width: pw,
+      height: ph,
+      margins: GRID_MARGINS,
+      xLabel: lastRow ? "time (s)" : null,
+      yLabel: col === 0 ? "Hz" : null,
+    });
+    parts.push(`<text x="${x + GRID_MARGINS.left}" y="${y + 12}">${escapeHtml(p.caption)}</text>`);
     parts.push(`<g transform="translate(${x},${y + captionH})">${inner.replace(/^<svg/, `<svg x="0" y="0"`)}</g>`);
   });
+  if (barSvg) parts.push(barSvg.replace(/^<svg/, `<svg x="${gridWidth + 6}" y="0"`));
   parts.push(`</svg>`);
   return parts.join("\n");
 }

@@ -46,22 +46,47 @@ export interface FiguresResult {
 const MEL_SR = DEFAULT_MEL_OPTIONS.sr;
 const MEL_HOP = DEFAULT_MEL_OPTIONS.hopLength;
 
-/** Co-occurrence of the top-level genres the subset's tracks carry (through genres_all). */
-function cooccurrenceInput(
-  records: ReadonlyArray<import("../data/tracks").TrackRecord>,
+/** Subgenres shown in the co-occurrence figure (the most frequent in genres_all). */
+export const COOCCURRENCE_TOP_SUBGENRES = 20;
+
+/**
+ * The co-occurrence figure's input: Jaccard of the `top` most frequent genres_all subgenres (labelled
+ * "title (top genre, tracks)", grouped by top genre), the diagonal left blank; null with fewer than 2.
+ */
+export function cooccurrenceInput(
+  records: import("../data/tracks").TrackRecord[],
+  tree: import("../data/genres").GenreTree,
+  what: string,
+  top = COOCCURRENCE_TOP_SUBGENRES,
+): NonNullable<ReportFigureInputs["cooccurrence"]> | null {
+  const { subgenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
+  const m = subgenreCooccurrence(records, tree, { top });
+  if (m.ids.length < 2) return null;
+  return {
+    labels: m.titles.map((t, i) => `${t} (${m.roots[i]}, ${m.support[i]})`),
+    values: m.jaccard.map((row, i) => row.map((v, j) => (i === j ? null : Math.round(v * 1000) / 1000))),
+    valueName: "Jaccard",
+    title: `Subgenre co-occurrence in genres_all (Jaccard), the ${m.ids.length} most frequent subgenres`,
+    subtitle: `${m.tracks} tracks of ${what} carrying them; label: subgenre (top genre, tracks); diagonal blank`,
+  };
+}
+
+/**
+ * Co-occurrence of genres_all subgenres into `inputs` (the top-genre matrix is the identity: a track with a
+ * genre_top has all its genres under that one root), or why not into `missing`.
+ */
+function addCooccurrence(
+  records: import("../data/tracks").TrackRecord[],
   tree: import("../data/genres").GenreTree,
   subset: string,
   inputs: ReportFigureInputs,
   missing: string[],
 ): void {
-  const { topGenreCooccurrence } = require("../analysis/genres") as typeof import("../analysis/genres");
   const withGenres = records.filter((r) => r.genresAll.length > 0);
-  if (withGenres.length === 0) {
-    missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
-  } else {
-    const m = topGenreCooccurrence(withGenres, tree);
-    inputs.cooccurrence = { labels: m.titles, values: m.jaccard, valueName: "Jaccard" };
-  }
+  const cooc = withGenres.length > 0 ? cooccurrenceInput(withGenres, tree, `fma_${subset}`) : null;
+  if (withGenres.length === 0) missing.push(`genre-cooccurrence: no track of fma_${subset} has genres_all`);
+  else if (!cooc) missing.push(`genre-cooccurrence: the tracks of fma_${subset} carry fewer than 2 subgenres in genres_all`);
+  else inputs.cooccurrence = cooc;
 }
 
 /** Dataset-derived inputs: distribution, tree, co-occurrence, example spectrograms. */
@@ -105,7 +130,7 @@ async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missin
       if (!labelled.some((r) => r.split === split)) missing.push(`the ${split} split of fma_${subset} is empty (${tracksFile})`);
     }
   }
-  cooccurrenceInput(tracks.records, tree, subset, inputs, missing);
+  addCooccurrence(tracks.records, tree, subset, inputs, missing);
   // One example clip per genre: the lowest track id of the test split (else any split) with audio.
   const nestedAudio = path.join(root, `fma_${subset}`);
   const audioDir = fs.existsSync(nestedAudio) ? nestedAudio : fs.existsSync(path.join(root, "audio")) ? path.join(root, "audio") : null;
@@ -140,16 +165,59 @@ async function datasetInputs(dataDir: string, inputs: ReportFigureInputs, missin
   if (panels.length > 0) inputs.exampleSpectrograms = { panels, sr: MEL_SR, hopLength: MEL_HOP };
 }
 
+/** The run comparison's input: only the runs of `run`'s study (its data and sizes), one row per run. */
+function runComparisonInput(
+  runs: ReturnType<typeof import("../train/runs").listRuns>,
+  run: ReturnType<typeof import("../train/runs").loadRun>,
+  runsDir: string,
+  inputs: ReportFigureInputs,
+  missing: string[],
+  log: (s: string) => void,
+): void {
+  const { compareRuns } = require("../train/runs") as typeof import("../train/runs");
+  const studyRuns = runs.filter((r) => r.evaluation && sameStudy(r, run));
+  if (run.evaluation && !studyRuns.some((r) => r.id === run.id)) studyRuns.push(run);
+  if (studyRuns.length > 0) {
+    const weighted = new Set(studyRuns.filter((r) => r.config.train.classWeights !== false).map((r) => r.id));
+    inputs.runComparison = compareRuns(studyRuns).map((row) => (weighted.has(row.run) ? { ...row, variant: "class-weighted" } : row));
+    inputs.chance = 1 / Math.max(1, run.config.classes.length);
+    const left = runs.filter((r) => r.evaluation).length - studyRuns.length;
+    if (left > 0) log(`run comparison: ${studyRuns.length} runs of ${run.id}'s study (${left} other evaluated runs under ${runsDir} left out: other data or sizes)`);
+  } else {
+    missing.push(`run-comparison: no run of ${run.id}'s study under ${runsDir} has an evaluation.json (train with \`fmalab train\`, then \`fmalab evaluate --run ID\`)`);
+  }
+}
+
+/** The UMAP of the test embeddings, misclassified tracks marked, with its trustworthiness. */
+function umapInput(run: ReturnType<typeof import("../train/runs").loadRun>, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): void {
+  const { RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
+  const again = `rerun \`fmalab evaluate --run ${run.id}\``;
+  const embFile = path.join(run.dir, RUN_FILES.embeddings);
+  const predFile = path.join(run.dir, RUN_FILES.predictions);
+  if (!fs.existsSync(embFile) || !fs.existsSync(path.join(run.dir, RUN_FILES.embeddingsMeta))) {
+    missing.push(`umap: run ${run.id} has no ${RUN_FILES.embeddings}: ${again}`);
+  } else if (!fs.existsSync(predFile)) {
+    missing.push(`umap: run ${run.id} has no ${RUN_FILES.predictions}: ${again}`);
+  } else {
+    const emb = readRunEmbeddings(run.dir);
+    const preds = readPredictions(run.dir);
+    if (emb.rows.length < 4) {
+      missing.push(`umap: run ${run.id} has ${emb.rows.length} embedded tracks; UMAP needs at least 4`);
+    } else {
+      log(`UMAP of ${emb.rows.length} embeddings`);
+      const u = umapPoints(emb, preds, { seed: run.config.train.seed });
+      inputs.umap = u.points;
+      const { toPointMatrix, trustworthiness } = require("../analysis/embeddings") as typeof import("../analysis/embeddings");
+      const k = Math.max(1, Math.min(10, Math.ceil(emb.rows.length / 2) - 1));
+      inputs.umapTrustworthiness = { k: k, value: trustworthiness(toPointMatrix(emb.rows), toPointMatrix(u.layout), k) };
+    }
+  }
+}
+
 /** Run-derived inputs: curves, evaluation, UMAP, saliency, class-weights comparison, run comparison. */
 async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
   const { listRuns, loadRun, RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
   const runs = fs.existsSync(opts.runsDir) ? listRuns(opts.runsDir) : [];
-  const { compareRuns } = require("../train/runs") as typeof import("../train/runs");
-  if (runs.some((r) => r.evaluation)) {
-    inputs.runComparison = compareRuns(runs.filter((r) => r.evaluation));
-  } else {
-    missing.push(`run-comparison: no run under ${opts.runsDir} has an evaluation.json (train with \`fmalab train\`, then \`fmalab evaluate --run ID\`)`);
-  }
   let runDir: string;
   if (opts.run) {
     runDir = fs.existsSync(path.join(opts.run, RUN_FILES.config)) ? opts.run : path.join(opts.runsDir, opts.run);
@@ -166,6 +234,7 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   }
   const run = loadRun(runDir);
   inputs.runId = run.id;
+  runComparisonInput(runs, run, opts.runsDir, inputs, missing, log);
   const { hasHeldOutTest, scoreName } = require("../train/runs") as typeof import("../train/runs");
   if (!hasHeldOutTest(run.config)) inputs.splitNote ??= `${run.config.data.splits?.summary ?? "splits not recorded"}: ${scoreName(run.config)}`;
   const again = `rerun \`fmalab evaluate --run ${run.id}\``;
@@ -173,7 +242,7 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   else missing.push(`training-curves: run ${run.id} has no epochs in ${RUN_FILES.metrics} yet`);
   const ev = run.evaluation;
   if (ev) {
-    inputs.evaluation = { classes: ev.classes, confusion: ev.trackLevel.confusion, perClass: ev.trackLevel.perClass };
+    inputs.evaluation = { classes: ev.classes, confusion: ev.trackLevel.confusion, perClass: withIntervals(ev.classes, ev.trackLevel.perClass, run.dir, run.config.train.seed) };
     if (ev.nTracks === 0) missing.push(`run ${run.id}: the test split is empty`);
   } else {
     missing.push(`confusion-matrix, per-class-scores: run ${run.id} has no ${RUN_FILES.evaluation}: ${again}`);
@@ -189,8 +258,8 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   } else if (other) {
     const name = (r: typeof run) => `${r.id} (${weighted(r) ? "class-weighted" : "plain"})`;
     inputs.classWeightComparison = [
-      { name: name(run), metrics: run.metrics },
-      { name: name(other), metrics: other.metrics },
+      { name: name(run), metrics: run.metrics, weights: weighted(run) ? run.config.classWeights : null },
+      { name: name(other), metrics: other.metrics, weights: weighted(other) ? other.config.classWeights : null },
     ];
   } else if (!opts.compare) {
     missing.push(
@@ -198,24 +267,21 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
         "(train one with the other --class-weights setting, or pass --compare ID)",
     );
   }
-  // UMAP of the test embeddings, misclassified tracks marked.
-  const embFile = path.join(run.dir, RUN_FILES.embeddings);
-  const predFile = path.join(run.dir, RUN_FILES.predictions);
-  if (!fs.existsSync(embFile) || !fs.existsSync(path.join(run.dir, RUN_FILES.embeddingsMeta))) {
-    missing.push(`umap: run ${run.id} has no ${RUN_FILES.embeddings}: ${again}`);
-  } else if (!fs.existsSync(predFile)) {
-    missing.push(`umap: run ${run.id} has no ${RUN_FILES.predictions}: ${again}`);
-  } else {
-    const emb = readRunEmbeddings(run.dir);
-    const preds = readPredictions(run.dir);
-    if (emb.rows.length < 4) {
-      missing.push(`umap: run ${run.id} has ${emb.rows.length} embedded tracks; UMAP needs at least 4`);
-    } else {
-      log(`UMAP of ${emb.rows.length} embeddings`);
-      inputs.umap = umapPoints(emb, preds, { seed: run.config.train.seed }).points;
-    }
-  }
+  umapInput(run, inputs, missing, log);
   if (opts.saliency !== "none") await saliencyInputs(opts, run, inputs, missing, log);
+}
+
+/**
+ * Whether run `a` belongs to the study of run `b`: a study run (id study-<data>-<sizes>-…) compares with the
+ * runs of the same data and sizes only (so the test suite's study-*-quick-* smoke runs stay out of the
+ * default study's figure); other runs with the runs on the same data source, split sizes and classes.
+ */
+export function sameStudy(a: import("../train/runs").LoadedRun, b: import("../train/runs").LoadedRun): boolean {
+  const prefix = (id: string) => /^(study-[^-]+-[^-]+-)/.exec(id)?.[1] ?? null;
+  if (prefix(a.id) !== prefix(b.id)) return false;
+  if (path.resolve(a.config.data.source) !== path.resolve(b.config.data.source)) return false;
+  if (prefix(b.id) !== null) return true;
+  return JSON.stringify(a.config.data.tracks) === JSON.stringify(b.config.data.tracks) && JSON.stringify(a.config.classes) === JSON.stringify(b.config.classes);
 }
 
 /** Mean saliency per true genre over the first N test clips of each genre (centre crop). */
@@ -290,6 +356,28 @@ async function saliencyInputs(
   }
 }
 
+/**
+ * Per-class scores with their 95 % bootstrap intervals (1000 resamples of the test tracks, eval/metrics
+ * perClassIntervals) from the run's predictions.jsonl; without it, the scores alone.
+ */
+function withIntervals(classes: string[], perClass: import("../eval/metrics").ClassScores[], runDir: string, seed: number): import("../plots/figures").ClassScoreRow[] {
+  if (!fs.existsSync(path.join(runDir, "predictions.jsonl"))) return perClass;
+  const { perClassIntervals } = require("../eval/metrics") as typeof import("../eval/metrics");
+  const preds = readPredictions(runDir).filter((p) => classes.includes(p.true) && classes.includes(p.predicted));
+  if (preds.length === 0) return perClass;
+  const ci = perClassIntervals(
+    preds.map((p) => classes.indexOf(p.true)),
+    preds.map((p) => classes.indexOf(p.predicted)),
+    classes,
+    { seed: seed, resamples: 1000 },
+  );
+  const round = (v: [number, number]): [number, number] => [Math.round(v[0] * 1000) / 1000, Math.round(v[1] * 1000) / 1000];
+  return perClass.map((c) => {
+    const i = ci.find((x) => x.label === c.label);
+    return i ? { ...c, ci: { precision: round(i.precision), recall: round(i.recall), f1: round(i.f1) } } : c;
+  });
+}
+
 function flipRows(map: Float32Array, height: number, width: number): Float32Array {
   const out = new Float32Array(map.length);
   for (let y = 0; y < height; y++) out.set(map.subarray(y * width, (y + 1) * width), (height - 1 - y) * width);
@@ -297,29 +385,50 @@ function flipRows(map: Float32Array, height: number, width: number): Float32Arra
 }
 
 /** Every report figure's input that the dataset and the run provide, and what is missing (and why). */
-export async function gatherReportInputs(opts: FiguresOptions): Promise<{ inputs: ReportFigureInputs; missing: string[] }> {
+export async function gatherReportInputs(
+  opts: FiguresOptions,
+  bar?: import("../util/progress").ProgressBar,
+): Promise<{ inputs: ReportFigureInputs; missing: string[] }> {
   const log = opts.log ?? (() => undefined);
   const inputs: ReportFigureInputs = opts.splitNote ? { splitNote: opts.splitNote } : {};
   const missing: string[] = [];
+  bar?.setFields({ stage: "dataset (genres, example clips)" });
   try {
     await datasetInputs(opts.dataDir, inputs, missing, log);
   } catch (err) {
     missing.push(`dataset figures: ${(err as Error).message.split("\n")[0]}`);
   }
+  bar?.tick(1, { stage: "run (evaluation, UMAP, saliency)" });
   try {
     await runInputs(opts, inputs, missing, log);
   } catch (err) {
     missing.push(`run figures: ${(err as Error).message.split("\n")[0]}`);
   }
+  bar?.tick(1, { stage: "render" });
   return { inputs, missing };
 }
 
 /** Gather inputs, render every figure and write them; returns the files and what was missing. */
 export async function generateFigures(opts: FiguresOptions): Promise<FiguresResult> {
-  const { inputs, missing } = await gatherReportInputs(opts);
+  const { ProgressBar } = require("../util/progress") as typeof import("../util/progress");
+  // Stages: dataset inputs, run inputs, render, write (+ the interactive pages).
+  const bar = new ProgressBar({ total: 4, label: "figures", unit: "stages" });
+  try {
+    const result = await generateFiguresWith(opts, bar);
+    bar.update(bar.total, { stage: `${result.written.length} files` });
+    bar.finish();
+    return result;
+  } finally {
+    bar.stop();
+  }
+}
+
+async function generateFiguresWith(opts: FiguresOptions, bar: import("../util/progress").ProgressBar): Promise<FiguresResult> {
+  const { inputs, missing } = await gatherReportInputs(opts, bar);
   const { buildReportFigures } = require("../plots/figures") as typeof import("../plots/figures");
   const { writeFigure } = require("../plots/html") as typeof import("../plots/html");
   const { figures, problems } = buildReportFigures(inputs);
+  bar.tick(1, { stage: `write ${figures.length} figures` });
   missing.push(...problems);
   const written: string[] = [];
   const write = (f: RenderedFigure) => {
@@ -329,6 +438,7 @@ export async function generateFigures(opts: FiguresOptions): Promise<FiguresResu
   };
   figures.forEach(write);
   if (opts.interactive) {
+    bar.setFields({ stage: "interactive pages" });
     const { plotlyPage, confusionMatrixFigure, matrixHeatmapFigure, scatterFigure } = require("../plots/plotly") as typeof import("../plots/plotly");
     const { writeFileAtomic } = require("../util/fs") as typeof import("../util/fs");
     const dir = path.resolve(opts.outDir);
@@ -347,7 +457,9 @@ export async function generateFigures(opts: FiguresOptions): Promise<FiguresResu
     }
     if (inputs.umap) {
       const pts = inputs.umap.map((p) => ({ x: p.x, y: p.y, group: p.group, marked: p.marked, hover: p.hover ?? p.group }));
-      page("umap-interactive", plotlyPage(scatterFigure(pts, { title: `UMAP of the test embeddings${run}`, markedName: "misclassified" }), "UMAP"));
+      const { trustworthinessText } = require("../plots/figures") as typeof import("../plots/figures");
+      const title = `UMAP of the ${inputs.splitNote ? "evaluation" : "test"} embeddings${run}${trustworthinessText(inputs.umapTrustworthiness)}`;
+      page("umap-interactive", plotlyPage(scatterFigure(pts, { title: title, markedName: "misclassified" }), "UMAP"));
     }
   }
   return { written, missing };

@@ -78,6 +78,76 @@ export function listFigures(dir: string): string[] {
     .sort();
 }
 
+/**
+ * The compute backend in one short line naming the engine ("backend: wasm + system BLAS, 2 threads"), and
+ * its long note (why this engine, tfjs issues, fallbacks) as an HTML <details> block for notebooks and the
+ * report: the note is for whoever wants it, not for every log.
+ */
+export function backendSummary(b: { engine: string; note: string }): { line: string; detailsHtml: string } {
+  // The BLAS build string ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH … MAX_THREADS=64") shortened to name and version.
+  const short = b.engine.replace(/\b((?:Open|Flexi)BLAS|BLIS|MKL)\s+([\d.]+)[^,]*/, "$1 $2");
+  const details = [b.engine !== short ? `engine: ${b.engine}` : "", b.note].filter((x) => x).join("; ");
+  return {
+    line: `backend: ${short}`,
+    detailsHtml: details ? `<details><summary>backend: ${escapeHtml(short)} (details)</summary><p>${escapeHtml(details)}</p></details>` : `<p>backend: ${escapeHtml(short)}</p>`,
+  };
+}
+
+/** One figure of figures/ as the report shows it: its files by kind (each figure once, not per file). */
+export interface FigureEntry {
+  name: string;
+  svg: string | null;
+  png: string | null;
+  /** A table (NAME.html). */
+  html: string | null;
+  /** The interactive plotly page (NAME-interactive.html). */
+  interactive: string | null;
+}
+
+/**
+ * The figures in `dir` grouped by name: NAME.svg + NAME.png (+ NAME-interactive.html) are one figure, a
+ * table NAME.html is one, an interactive page without a static twin is one. Sorted by name.
+ */
+export function figureEntries(dir: string): FigureEntry[] {
+  const files = listFigures(dir);
+  const entries = new Map<string, FigureEntry>();
+  const entry = (name: string) => {
+    let e = entries.get(name);
+    if (!e) entries.set(name, (e = { name, svg: null, png: null, html: null, interactive: null }));
+    return e;
+  };
+  for (const f of files) {
+    const m = /^(.*)\.(svg|png|html)$/.exec(f)!;
+    const [, base, ext] = m;
+    if (ext === "html" && base.endsWith("-interactive")) entry(base.slice(0, -"-interactive".length)).interactive = f;
+    else if (ext === "html") entry(base).html = f;
+    else if (ext === "svg") entry(base).svg = f;
+    else entry(base).png = f;
+  }
+  return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** A figure's block in the report: the image once (PNG, else SVG), links to each file, previews of pages. */
+function figureHtml(e: FigureEntry, href: (file: string) => string): string {
+  const links = [
+    e.svg ? `<a href="${href(e.svg)}">SVG</a>` : null,
+    e.png ? `<a href="${href(e.png)}">PNG</a>` : null,
+    e.html ? `<a href="${href(e.html)}">table</a>` : null,
+    e.interactive ? `<a href="${href(e.interactive)}">interactive</a>` : null,
+  ].filter((x) => x !== null);
+  const image = e.png ?? e.svg;
+  // The static image previews the interactive page when there is one (the page inlines the 4.7 MB plotly bundle).
+  const target = e.interactive ?? e.svg ?? image;
+  const body = image
+    ? `<a href="${href(target!)}"><img src="${href(image)}" alt="${escapeHtml(e.name)}" loading="lazy"></a>`
+    : e.html
+      ? `<iframe src="${href(e.html)}" title="${escapeHtml(e.name)}" loading="lazy"></iframe>`
+      : e.interactive
+        ? `<iframe src="${href(e.interactive)}" title="${escapeHtml(e.name)} (interactive)" loading="lazy" class="interactive"></iframe>`
+        : "";
+  return `<figure>${body}<figcaption><strong>${escapeHtml(e.name)}</strong> — ${links.join(" · ")}</figcaption></figure>`;
+}
+
 /** out/report/index.html: notebooks (HTML + executed copies), the steps' sections, and the figure index. */
 export function renderReportIndex(ctx: StudyReport): string {
   const rel = (p: string) => path.relative(ctx.reportDir, p).split(path.sep).join("/");
@@ -91,11 +161,7 @@ export function renderReportIndex(ctx: StudyReport): string {
     const status = run.ok ? `ok, ${run.result!.seconds.toFixed(1)} s` : `<strong>failed</strong><pre>${escapeHtml(run.error ?? "")}</pre>`;
     return `<li>${escapeHtml(run.name)} — ${links.join(" · ")} (${status})</li>`;
   });
-  const figures = listFigures(ctx.figuresDir).map((f) => {
-    const href = escapeHtml(rel(path.join(ctx.figuresDir, f)));
-    const thumb = /\.(svg|png)$/.test(f) ? `<br><img src="${href}" alt="${escapeHtml(f)}" loading="lazy">` : "";
-    return `<figure><a href="${href}">${escapeHtml(f)}</a>${thumb}</figure>`;
-  });
+  const figures = figureEntries(ctx.figuresDir).map((e) => figureHtml(e, (f) => escapeHtml(rel(path.join(ctx.figuresDir, f)))));
   const sections = ctx.reportSections.map((s) => `<h2>${escapeHtml(s.title)}</h2>\n${s.html}`);
   const dataset = `${ctx.dataKind === "fma" ? "real FMA" : ctx.dataKind === "synthetic" ? "synthetic (FMA-shaped, generated)" : "sample"}: ${escapeHtml(ctx.dataDir)}, subset ${ctx.subset}`;
   return `<!DOCTYPE html>
@@ -106,7 +172,10 @@ export function renderReportIndex(ctx: StudyReport): string {
 <style>
 body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; }
 figure { display: inline-block; margin: 0.5rem; vertical-align: top; }
-figure img { max-width: 30rem; border: 1px solid #ddd; }
+figure img { max-width: 34rem; border: 1px solid #ddd; }
+figure iframe { width: 34rem; height: 16rem; border: 1px solid #ddd; }
+figure iframe.interactive { height: 24rem; }
+figcaption { font-size: 0.85rem; }
 pre { white-space: pre-wrap; background: #fff4f4; padding: 0.5rem; }
 </style>
 </head>

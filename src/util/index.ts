@@ -6,3 +6,4 @@ export * from "./html";
 export * from "./shell";
 export * from "./text";
 export * from "./checksums";
+export * from "./format";

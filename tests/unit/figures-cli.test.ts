@@ -13,7 +13,7 @@ import { Rng } from "../../src/util/random";
 const CLASSES = ["Folk", "Hip-Hop", "Pop", "Rock"];
 
 /** A run folder shaped like src/train + src/eval write it (values invented, structure real). */
-function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean; seed: number; createdAt: string }): string {
+function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean; seed: number; createdAt: string; weights?: number[] }): string {
   const dir = path.join(runsDir, id);
   fs.mkdirSync(dir, { recursive: true });
   const rng = new Rng(opts.seed);
@@ -28,7 +28,7 @@ function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean
       classes: CLASSES,
       model: { name: "mel_cnn4_128", input: { kind: "logmel", height: 128, width: 128, channels: 1 }, penultimateLayer: "gap", params: 1 },
       inputNorm: {},
-      classWeights: null,
+      classWeights: opts.weights ?? null,
       data: { source: "nowhere", cacheDir: null, tracks: { training: 0, validation: 0, test: 40 }, excluded: 0, excludedSample: [] },
       backend: { backend: "cpu", threads: 1, note: "" },
     }),
@@ -159,5 +159,30 @@ test("fmalab figures: no runs at all → run figures skipped with a hint", async
   const r = await generateFigures({ ...options(root, path.join(root, "runs"), null, "out"), run: null });
   assert.match(r.missing.join("\n"), /no runs under .*train one with `fmalab train`/);
   assert.equal(r.written.length, 0);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures: the run comparison has only the reported study's runs, one row each, and chance; per-class CIs; uniform class weights said", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-figures-"));
+  const runsDir = path.join(root, "runs");
+  writeFakeRun(runsDir, "study-synthetic-default-mel_cnn4_128", { classWeights: false, seed: 3, createdAt: "2026-01-01T00:00:00Z" });
+  writeFakeRun(runsDir, "study-synthetic-default-mel_cnn4_128-cw", { classWeights: true, seed: 3, createdAt: "2026-01-02T00:00:00Z", weights: [1, 1, 1, 1] });
+  // The test suite's smoke run of the same model on the quick sizes: not part of the default study.
+  writeFakeRun(runsDir, "study-synthetic-quick-mel_cnn4_128", { classWeights: false, seed: 3, createdAt: "2026-01-03T00:00:00Z" });
+  const r = await generateFigures({ ...options(root, runsDir, null, "out"), run: "study-synthetic-default-mel_cnn4_128" });
+  const read = (name: string) => fs.readFileSync(path.join(root, "out", name), "utf8");
+  const comparison = read("run-comparison.svg");
+  assert.match(comparison, /Run comparison \(2 runs\)/);
+  assert.match(comparison, />study-synthetic-default-mel_cnn4_128</);
+  assert.match(comparison, />study-synthetic-default-mel_cnn4_128-cw</);
+  assert.doesNotMatch(comparison, /quick/);
+  assert.match(comparison, /mel_cnn4_128, class-weighted/);
+  assert.match(comparison, /chance 25\.0 %/);
+  assert.doesNotMatch(read("run-comparison-table.html"), /quick/);
+  // Per-class scores carry the bootstrap intervals computed from predictions.jsonl.
+  assert.match(read("per-class-scores.svg"), /whiskers: 95% bootstrap interval/);
+  assert.match(read("per-class-scores-table.html"), /95% CI/);
+  assert.match(read("class-weights-validation.svg"), /uniform class weights \(all 1\.000/);
+  assert.ok(r.written.length > 0);
   fs.rmSync(root, { recursive: true, force: true });
 });

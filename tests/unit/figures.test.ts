@@ -112,7 +112,10 @@ test("snapshot: saliency-methods (one clip, four overlays)", () => {
     map: Float32Array.from({ length: 32 * 40 }, (_, j) => Math.exp(-(((j % 40) - 10 * i - 5) ** 2) / 30) * (Math.floor(j / 40) < 16 ? 1 : -0.5)),
   }));
   const svg = saliencyMethodsFigure(spec, maps, { sr: 22050, hopLength: 512 });
-  assert.equal(svg.match(/<image /g)?.length, 8, "4 spectrograms + 4 overlays");
+  assert.equal(svg.match(/<image /g)?.length, 5, "the input spectrogram + the 4 maps side by side");
+  assert.match(svg, />relative saliency</);
+  assert.match(svg, />dB</);
+  assert.equal(svg.match(/>time \(s\)</g)?.length, 5, "a time axis (s) under every panel");
   checkSnapshot("saliency-methods.svg", svg + "\n");
 });
 

@@ -47,3 +47,11 @@ test("cleanKernelErrorText keeps the message and the cell frames, drops tslab an
     ["evalmachine.<anonymous>:2", 'throw new Error("boom");', "Error: boom", "    at evalmachine.<anonymous>:2:7", "    at trainOneEpoch (/p/src/train/train.ts:10:3)"].join("\n"),
   );
 });
+
+test("fmalab lab: the port Jupyter took is read from its log, and the full token URL is built for it", async () => {
+  const { jupyterPortFromLog, labUrl } = await import("../../src/cli/commands/lab");
+  assert.equal(jupyterPortFromLog("[I 16:00:41.490 NotebookApp] http://127.0.0.1:8891/?token=..."), 8891);
+  assert.equal(jupyterPortFromLog("[I 16:00:41.491 NotebookApp]  or http://localhost:8892/?token=..."), 8892);
+  assert.equal(jupyterPortFromLog("[I 16:00:41.486 NotebookApp] The port 8890 is already in use, trying another port."), null);
+  assert.equal(labUrl(8891, "abc"), "http://127.0.0.1:8891/tree?token=abc");
+});

@@ -289,6 +289,10 @@ test("the report index links notebook HTML, executed copies and figures relative
   fs.writeFileSync(path.join(reportDir, "00-a.html"), "<html></html>");
   fs.writeFileSync(path.join(outDir, "notebooks", "00-a.ipynb"), "{}");
   fs.writeFileSync(path.join(figuresDir, "genre-counts.svg"), "<svg/>");
+  fs.writeFileSync(path.join(figuresDir, "umap.svg"), "<svg/>");
+  fs.writeFileSync(path.join(figuresDir, "umap.png"), "png");
+  fs.writeFileSync(path.join(figuresDir, "umap-interactive.html"), "<html></html>");
+  fs.writeFileSync(path.join(figuresDir, "run-comparison-table.html"), "<table></table>");
   fs.writeFileSync(path.join(figuresDir, ".hidden.svg.tmp"), "");
   const ctx: MainContext = {
     root,
@@ -314,7 +318,13 @@ test("the report index links notebook HTML, executed copies and figures relative
   assert.match(html, /cell 3 failed &lt;boom&gt;/);
   assert.match(html, /<h2>Accuracy<\/h2>\n<p>section body<\/p>/);
   assert.match(html, /<img src="\.\.\/\.\.\/figures\/genre-counts\.svg"/);
-  assert.match(html, /Figures \(1\)/);
+  // Each figure once: the PNG (not the SVG too), linking to its interactive page, with links to every file.
+  assert.equal(html.match(/<img /g)?.length, 2);
+  assert.match(html, /<a href="\.\.\/\.\.\/figures\/umap-interactive\.html"><img src="\.\.\/\.\.\/figures\/umap\.png"/);
+  assert.doesNotMatch(html, /<img src="[^"]*umap\.svg"/);
+  assert.match(html, /<strong>umap<\/strong> — <a [^>]*umap\.svg">SVG<\/a> · <a [^>]*umap\.png">PNG<\/a> · <a [^>]*umap-interactive\.html">interactive<\/a>/);
+  assert.match(html, /<iframe src="\.\.\/\.\.\/figures\/run-comparison-table\.html"/);
+  assert.match(html, /Figures \(3\)/);
   assert.match(html, /Steps: data 12 s/);
 });
 

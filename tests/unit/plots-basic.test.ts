@@ -59,6 +59,10 @@ test("svgToPng gives a PNG of the SVG's size (or the requested width)", () => {
   const wide = svgToPng(svg, { width: 640 });
   const wideView = new DataView(wide.buffer, wide.byteOffset, wide.byteLength);
   assert.deepEqual([wideView.getUint32(16), wideView.getUint32(20)], [640, 400]);
+  const double = svgToPng(svg, { scale: 2 });
+  const doubleView = new DataView(double.buffer, double.byteOffset, double.byteLength);
+  assert.deepEqual([doubleView.getUint32(16), doubleView.getUint32(20)], [640, 400]);
+  assert.throws(() => svgToPng(svg, { scale: 0 }), /scale/);
 });
 
 test("writeFigure writes a standalone SVG (+ PNG) and HTML for titled figures", () => {
@@ -67,7 +71,10 @@ test("writeFigure writes a standalone SVG (+ PNG) and HTML for titled figures", 
   assert.equal(written.path, path.join(dir, "genre-counts.svg"));
   const svg = fs.readFileSync(written.path, "utf8");
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  assert.equal(fs.readFileSync(written.pngPath!).subarray(1, 4).toString("latin1"), "PNG");
+  const png = fs.readFileSync(written.pngPath!);
+  assert.equal(png.subarray(1, 4).toString("latin1"), "PNG");
+  // PNGs are written at 2× the SVG's size by default (320×200 → 640×400).
+  assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [640, 400]);
   const titled = writeFigure("titled", renderPlot({ ...barOptions(), title: "Genres" }), { dir });
   assert.equal(path.extname(titled.path), ".html");
   assert.match(fs.readFileSync(titled.path, "utf8"), /<h2>Genres<\/h2>/);

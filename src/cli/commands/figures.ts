@@ -12,7 +12,7 @@ import { dataDirFromEnv } from "../../study/settings";
 export { generateFigures, type FiguresOptions, type FiguresResult } from "../../study";
 
 const usage = `Usage: fmalab figures [--data DIR] [--run ID] [--runs DIR] [--out DIR] [--saliency METHOD]
-                      [--saliency-clips N] [--compare ID] [--no-interactive] [--no-png]
+                      [--saliency-clips N] [--compare ID] [--no-interactive] [--no-png] [--quiet]
 
 Regenerates the report figures from the dataset and a training run into --out (default figures/):
 NAME.svg + NAME.png (static), NAME.html (tables; interactive plotly views with --interactive, the default).
@@ -29,7 +29,8 @@ Deterministic: the same data and run give byte-identical SVGs.
   --saliency-clips N  test clips per genre averaged in the saliency grid (default 4)
   --out DIR           output folder (default figures)
   --no-interactive    skip the plotly HTML views (each inlines the 4.7 MB plotly bundle)
-  --no-png            SVG only`;
+  --no-png            SVG only
+  --quiet             no progress lines`;
 
 export const command: CliCommand = {
   name: "figures",
@@ -48,6 +49,7 @@ export const command: CliCommand = {
         "saliency-clips": { type: "string" },
         "no-interactive": { type: "boolean" },
         "no-png": { type: "boolean" },
+        quiet: { type: "boolean" },
       },
       usage,
     );

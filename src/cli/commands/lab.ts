@@ -20,6 +20,20 @@ Options:
   --browser    also open a browser
   --data DIR   dataset folder the notebooks open (sets FMALAB_DATA for the kernel)`;
 
+/**
+ * The port Jupyter actually listens on, from one of its log lines ("http://127.0.0.1:8889/tree?token=..."),
+ * or null. Jupyter masks a token given on the command line, so the caller prints the full URL itself.
+ */
+export function jupyterPortFromLog(line: string): number | null {
+  const m = /https?:\/\/(?:127\.0\.0\.1|localhost):(\d+)\//.exec(line);
+  return m ? Number(m[1]) : null;
+}
+
+/** The URL to open, with the token. */
+export function labUrl(port: number, token: string): string {
+  return `http://127.0.0.1:${port}/tree?token=${token}`;
+}
+
 export const command: CliCommand = {
   name: "lab",
   summary: "open the notebooks in Jupyter with the project's tslab kernel",
@@ -47,15 +61,43 @@ export const command: CliCommand = {
     // The notebook server refuses to run as root unless told (containers, CI images).
     if (typeof process.getuid === "function" && process.getuid() === 0) args.push("--allow-root");
     console.log(`Jupyter notebook server for ${path.relative(process.cwd(), NOTEBOOKS_DIR) || NOTEBOOKS_DIR}, kernel fmalab-tslab, data ${dataDir}`);
-    console.log(`Open: http://127.0.0.1:${port}/?token=${token}   (if the port was taken, use the URL Jupyter prints below)`);
+    console.log(`starting on port ${port} (Jupyter takes the next free one if it is taken); the URL with its token follows`);
     const child = spawn(jupyter.python, args, {
       cwd: PROJECT_ROOT,
-      stdio: ["inherit", "inherit", "inherit"],
+      stdio: ["inherit", "pipe", "pipe"],
       env: jupyterEnv({ FMALAB_DATA: dataDir }),
     });
-    const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
-    process.on("SIGINT", forward("SIGINT"));
-    process.on("SIGTERM", forward("SIGTERM"));
+    // Jupyter's own log goes through unchanged; once it says which port it took, print the full URL
+    // (Jupyter shows a token given on its command line masked as "?token=...").
+    let announced = false;
+    const scan = (out: NodeJS.WriteStream) => {
+      let pending = "";
+      return (chunk: Buffer) => {
+        out.write(chunk);
+        if (announced) return;
+        pending += chunk.toString("utf8");
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const line of lines) {
+          const actual = jupyterPortFromLog(line);
+          if (actual !== null && !announced) {
+            announced = true;
+            console.log(`\n    Open: ${labUrl(actual, token)}${actual !== port ? `   (port ${port} was taken)` : ""}\n`);
+          }
+        }
+      };
+    };
+    child.stdout!.on("data", scan(process.stdout));
+    child.stderr!.on("data", scan(process.stderr));
+    // Ctrl-C (SIGINT, also as npm forwards it) stops the server at once: Jupyter takes SIGINT as "ask on
+    // stdin whether to shut down", SIGTERM as "shut down", so SIGINT is passed on as SIGTERM.
+    const stop = () => {
+      if (child.exitCode === null) child.kill("SIGTERM");
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+    process.on("SIGHUP", stop);
+    process.on("exit", stop);
     return await new Promise<number>((resolve) => {
       child.on("error", (err) => {
         console.error(`cannot start ${jupyter.python} -m notebook: ${err.message}`);

@@ -186,7 +186,11 @@ const trainStep: MainStep = {
   async run(ctx) {
     const { cfg } = await openStudy(ctx);
     const backend = await (await import("../../tf")).initBackend({ log: false });
-    ctx.log(`backend: ${backend.engine} — ${backend.note}`);
+    // One short line; the backend's long note (why this engine, tfjs issues) goes into the report.
+    const { backendSummary } = await import("../../study");
+    const summary = backendSummary(backend);
+    ctx.log(summary.line);
+    ctx.reportSections.push({ title: "Backend", html: summary.detailsHtml });
     const { studyRunPlan } = await import("../../study");
     const { isFeatureModel } = await import("../../models/zoo");
     const plan = studyRunPlan(cfg);
@@ -287,7 +291,7 @@ const STOPPING_STEPS = ["setup", "data", "splits", "cache"];
 export const MAIN_STEPS: MainStep[] = [setupStep, dataStep, splitsStep, cacheStep, trainStep, figuresStep, notebooksStep, reportStep];
 
 const usage = `Usage: fmalab main [--skip STEP]... [--only STEP]... [--no-install] [--subset small|medium|large]
-                  [--resplit | --splits smoke|resplit|stop]
+                  [--resplit | --splits smoke|resplit|stop] [--quiet]
 
 The main job (npm start). Steps, in order:
 ${MAIN_STEPS.map((s) => `  ${s.id.padEnd(10)} ${s.title}`).join("\n")}
@@ -310,7 +314,10 @@ Options:
   --no-install   do not install Jupyter with apt-get even when root on Debian/Ubuntu
   --subset S     FMA subset for FMA_DIR (default: FMA_SUBSET, else small)
   --resplit      = --splits resplit
-  --splits P     smoke (default), resplit or stop`;
+  --splits P     smoke (default), resplit or stop
+  --quiet        no progress lines (step headers and results still print). Without --quiet every long
+                 step prints progress: a bar on a terminal, else a plain line (done/total, rate, ETA) at
+                 least every 10 s`;
 
 /** The job's options from its command line and environment (a UsageError names a bad one). */
 function parseMainArgs(argv: string[]): { steps: MainStep[]; subset: Subset; install: boolean; splitPolicy?: SplitPolicy } {
@@ -323,6 +330,7 @@ function parseMainArgs(argv: string[]): { steps: MainStep[]; subset: Subset; ins
       subset: { type: "string" },
       resplit: { type: "boolean" },
       splits: { type: "string" },
+      quiet: { type: "boolean" },
     },
     usage,
   );

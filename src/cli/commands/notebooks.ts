@@ -9,6 +9,7 @@ import { PROJECT_ROOT, writeFileAtomic } from "../../util/fs";
 import { clearNotebookOutputs, executeNotebook, listNotebooks, NotebookExecutionError, type NotebookResult } from "../../notebook";
 import { ensureJupyter } from "./setup";
 import { dataDirFromEnv } from "../../study/settings";
+import { ProgressBar } from "../../util/progress";
 
 export interface RunNotebooksOptions {
   /** Only notebooks whose file name contains one of these (e.g. "00" or "00-getting-started"). */
@@ -49,6 +50,8 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   for (const [i, file] of selected.entries()) {
     const name = path.basename(file);
     log(`[${i + 1}/${selected.length}] ${name} …`);
+    // Code cells done of the notebook's total, at least a line every 10 s without a TTY (a long cell too).
+    let bar: ProgressBar | null = null;
     try {
       const result = await executeNotebook(file, {
         outPath: path.join(outDir, name),
@@ -56,11 +59,21 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
         dataDir,
         env: options.env,
         cellTimeoutSeconds: options.cellTimeoutSeconds,
+        onCell: (done, total, cell) => {
+          bar ??= new ProgressBar({ total, label: `  ${name.replace(/\.ipynb$/, "")}`, unit: "cells", idleStopMs: Infinity });
+          bar.update(done, { cell });
+        },
       });
+      const finished = bar as ProgressBar | null;
+      if (finished) {
+        finished.update(finished.total);
+        finished.finish();
+      }
       const slowest = [...result.cells].sort((a, b) => b.seconds - a.seconds)[0];
       log(`[${i + 1}/${selected.length}] ${name} ok in ${result.seconds.toFixed(1)} s${slowest ? ` (slowest: cell ${slowest.index}, ${slowest.seconds.toFixed(1)} s)` : ""}`);
       runs.push({ name, ok: true, result, error: null });
     } catch (err) {
+      (bar as ProgressBar | null)?.stop();
       const message = err instanceof NotebookExecutionError ? err.message : `${name}: ${(err as Error).stack ?? err}`;
       log(`[${i + 1}/${selected.length}] FAILED ${message}`);
       runs.push({ name, ok: false, result: null, error: message });
@@ -71,7 +84,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   return runs;
 }
 
-const usage = `Usage: fmalab notebooks [--only NAME]... [--out DIR] [--html] [--report DIR] [--data DIR] [--timeout SECONDS]
+const usage = `Usage: fmalab notebooks [--only NAME]... [--out DIR] [--html] [--report DIR] [--data DIR] [--timeout SECONDS] [--quiet]
        fmalab notebooks --clear [--only NAME]...
 
 Executes notebooks/*.ipynb headlessly (nbclient) on the fmalab-tslab kernel, in name order, and writes the
@@ -86,6 +99,7 @@ Options:
   --data DIR       dataset folder the notebooks open (sets FMALAB_DATA); default: FMALAB_DATA, FMA_DIR,
                    data/synthetic, ../shared/fma-sample, the first that is set/exists
   --timeout S      per-cell timeout in seconds (default 600)
+  --quiet          no progress lines (cells done of the notebook's cells)
   --clear          do not execute: remove outputs and execution counts from notebooks/*.ipynb in place
                    (notebooks are committed cleared; a unit test checks it)
 
@@ -106,6 +120,7 @@ export const command: CliCommand = {
         data: { type: "string" },
         timeout: { type: "string" },
         clear: { type: "boolean" },
+        quiet: { type: "boolean" },
       },
       usage,
     );

@@ -10,7 +10,7 @@ import {
   generateSyntheticDataset,
 } from "../../data/synth";
 
-const usage = `Usage: fmalab synth [--tracks N] [--dir DIR] [--seed S] [--duration SEC] [--workers N] [--with-bad-clips]
+const usage = `Usage: fmalab synth [--tracks N] [--dir DIR] [--seed S] [--duration SEC] [--workers N] [--with-bad-clips] [--quiet]
 
 Generates a synthetic dataset in the real FMA layout, usable wherever fma_small is:
   DIR/fma_metadata/tracks.csv   FMA's 52-column format, subset "small", 8 balanced top genres,
@@ -25,6 +25,7 @@ Generates a synthetic dataset in the real FMA layout, usable wherever fma_small 
   --duration SEC    clip length in seconds (default ${DEFAULT_SYNTH_DURATION})
   --workers N       worker threads (default: all cores); output does not depend on it
   --with-bad-clips  also add FMA's 6 known-bad ids (3 clips without audio, 3 far too short)
+  --quiet           no progress lines
 
 Rerunning resumes: clips already written are kept (every file is written atomically).`;
 
@@ -42,6 +43,7 @@ export const command: CliCommand = {
         duration: { type: "string" },
         workers: { type: "string" },
         "with-bad-clips": { type: "boolean" },
+        quiet: { type: "boolean" },
       },
       usage,
     );

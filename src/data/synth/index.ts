@@ -54,7 +54,7 @@ export interface SynthOptions {
   workers?: number;
   /** Add the 6 known-bad fma_small ids: 3 clips without audio, 3 far shorter than `duration`. */
   withBadClips?: boolean;
-  /** Show a progress bar on stderr (default: when stderr is a terminal). */
+  /** Progress on stderr (default true: a bar on a terminal, a plain line every few seconds elsewhere; off with --quiet). */
   progress?: boolean;
 }
 
@@ -108,7 +108,7 @@ function resolveOptions(opts: SynthOptions): ResolvedOptions {
     duration,
     workers,
     withBadClips: opts.withBadClips ?? false,
-    progress: opts.progress ?? Boolean(process.stderr.isTTY),
+    progress: opts.progress ?? true,
   };
 }
 
