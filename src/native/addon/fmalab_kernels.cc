@@ -138,33 +138,33 @@ bool Fail(napi_env env, const char* what) {
   return false;
 }
 
-bool GetF32(napi_env env, napi_value v, F32* out, const char* name) {
+// The data and element count of a typed array of the given type; false (a TypeError thrown) otherwise.
+bool GetTypedArray(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* length, const char* name) {
   bool is = false;
   napi_is_typedarray(env, v, &is);
   if (!is) return Fail(env, name);
   napi_typedarray_type type;
-  size_t length;
-  void* data;
   napi_value buffer;
   size_t offset;
-  napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset);
-  if (type != napi_float32_array) return Fail(env, name);
+  napi_get_typedarray_info(env, v, &type, length, data, &buffer, &offset);
+  if (type != want) return Fail(env, name);
+  return true;
+}
+
+bool GetF32(napi_env env, napi_value v, F32* out, const char* name) {
+  void* data;
+  size_t length;
+  if (!GetTypedArray(env, v, napi_float32_array, &data, &length, name)) return false;
   out->data = static_cast<float*>(data);
   out->length = static_cast<int64_t>(length);
   return true;
 }
 
 bool GetI32Array(napi_env env, napi_value v, int32_t* out, size_t count, const char* name) {
-  bool is = false;
-  napi_is_typedarray(env, v, &is);
-  if (!is) return Fail(env, name);
-  napi_typedarray_type type;
-  size_t length;
   void* data;
-  napi_value buffer;
-  size_t offset;
-  napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset);
-  if (type != napi_int32_array || length < count) return Fail(env, name);
+  size_t length;
+  if (!GetTypedArray(env, v, napi_int32_array, &data, &length, name)) return false;
+  if (length < count) return Fail(env, name);
   std::memcpy(out, data, count * sizeof(int32_t));
   return true;
 }
