@@ -261,6 +261,12 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
       { name: name(run), metrics: run.metrics, weights: weighted(run) ? run.config.classWeights : null },
       { name: name(other), metrics: other.metrics, weights: weighted(other) ? other.config.classWeights : null },
     ];
+  } else if (!opts.compare && !weighted(run) && isBalanced(run.config.data.trainingPerClass)) {
+    const n = run.config.data.trainingPerClass![0];
+    missing.push(
+      `class-weights-validation: not drawn: ${run.id}'s training split is balanced (${n} tracks per genre), so balanced class weights are all 1 ` +
+        "and a class-weighted run would train the same model (the study does not train it; on an unbalanced split it does)",
+    );
   } else if (!opts.compare) {
     missing.push(
       `class-weights-validation: no run of ${run.config.train.model} ${weighted(run) ? "without" : "with"} class weights to compare ${run.id} with ` +
@@ -269,6 +275,11 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
   }
   umapInput(run, inputs, missing, log);
   if (opts.saliency !== "none") await saliencyInputs(opts, run, inputs, missing, log);
+}
+
+/** Equal per-class counts (balanced class weights would all be 1); false when not recorded. */
+function isBalanced(perClass: readonly number[] | undefined): boolean {
+  return perClass !== undefined && perClass.length > 0 && perClass.every((c) => c === perClass[0]);
 }
 
 /**

@@ -39,6 +39,8 @@ export interface RunConfigFile {
     source: string;
     cacheDir: string | null;
     tracks: Record<Split, number>;
+    /** Training tracks per class (label i = classes[i]); absent in runs trained before it was recorded. */
+    trainingPerClass?: number[];
     excluded: number;
     /** The first excluded tracks and why. */
     excludedSample: Array<{ trackId: number; reason: string }>;

@@ -523,6 +523,7 @@ function writeRunConfig(run: OpenedRun): void {
       source: data.source,
       cacheDir: data.cacheDir ?? null,
       tracks: { training: examples.training.length, validation: examples.validation.length, test: examples.test.length },
+      trainingPerClass: prep.classes.map((_, c) => examples.training.filter((e) => e.label === c).length),
       excluded: data.excluded.length,
       excludedSample: data.excluded.slice(0, 50),
       splits: runSplitsOf((Object.keys(examples) as Split[]).flatMap((s) => examples[s].map((e) => ({ trackId: e.trackId, split: s }))), data.splits),

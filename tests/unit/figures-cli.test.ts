@@ -13,7 +13,7 @@ import { Rng } from "../../src/util/random";
 const CLASSES = ["Folk", "Hip-Hop", "Pop", "Rock"];
 
 /** A run folder shaped like src/train + src/eval write it (values invented, structure real). */
-function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean; seed: number; createdAt: string; weights?: number[] }): string {
+function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean; seed: number; createdAt: string; weights?: number[]; trainingPerClass?: number[] }): string {
   const dir = path.join(runsDir, id);
   fs.mkdirSync(dir, { recursive: true });
   const rng = new Rng(opts.seed);
@@ -29,7 +29,7 @@ function writeFakeRun(runsDir: string, id: string, opts: { classWeights: boolean
       model: { name: "mel_cnn4_128", input: { kind: "logmel", height: 128, width: 128, channels: 1 }, penultimateLayer: "gap", params: 1 },
       inputNorm: {},
       classWeights: opts.weights ?? null,
-      data: { source: "nowhere", cacheDir: null, tracks: { training: 0, validation: 0, test: 40 }, excluded: 0, excludedSample: [] },
+      data: { source: "nowhere", cacheDir: null, tracks: { training: 0, validation: 0, test: 40 }, trainingPerClass: opts.trainingPerClass, excluded: 0, excludedSample: [] },
       backend: { backend: "cpu", threads: 1, note: "" },
     }),
   );
@@ -185,4 +185,19 @@ test("fmalab figures: the run comparison has only the reported study's runs, one
   assert.match(read("class-weights-validation.svg"), /uniform class weights \(all 1\.000/);
   assert.ok(r.written.length > 0);
   fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures: no class-weighted twin of a run on a balanced training split → the figure's absence says why", async () => {
+  for (const [perClass, expected] of [
+    [[5, 5, 5, 5], /not drawn: lonely's training split is balanced \(5 tracks per genre\), so balanced class weights are all 1/],
+    [[6, 5, 5, 5], /no run of mel_cnn4_128 with class weights to compare lonely with/],
+  ] as Array<[number[], RegExp]>) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-cw-"));
+    const runsDir = path.join(root, "runs");
+    writeFakeRun(runsDir, "lonely", { classWeights: false, seed: 4, createdAt: "2026-01-01T00:00:00Z", trainingPerClass: perClass });
+    const r = await generateFigures({ ...options(root, runsDir, null, "out"), run: "lonely" });
+    assert.ok(!r.written.some((f) => f.endsWith("class-weights-validation.svg")));
+    assert.ok(r.missing.some((m) => expected.test(m)), `${perClass}: ${r.missing.join(" | ")}`);
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { command, mainStudyEnv, MAIN_STEPS, renderReportIndex, resultsHtml, type MainContext } from "../../src/cli/commands/main";
-import { findReusableRun, studyConfig, studyRunPlan, studyTrainConfig } from "../../src/study";
+import { classWeightedTwinSkipped, findReusableRun, studyConfig, studyRunPlan, studyTrainConfig, trainingGenreBalance } from "../../src/study";
 import { resolveTrainConfig } from "../../src/train/config";
 
 /**
@@ -175,16 +175,26 @@ test("the main job hands the notebooks its dataset, and the full sizes on the re
   assert.equal(studyConfig(mainStudyEnv({ dataDir: dir, dataKind: "synthetic" }, {})).sizes.name, "default");
 });
 
-test("the run plan is what notebook 03 trains: the default CNN first, baselines, class-weighted twin (not quick), seed model (full)", () => {
+test("the run plan is what notebook 03 trains: the default CNN first, baselines, class-weighted twin (not quick, unbalanced training split), seed model (full)", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fmalab-plan-"));
-  const def = studyRunPlan(studyConfig({ FMALAB_DATA: dir }));
+  const track = (trackId: number, genre: string, split: "training" | "validation" | "test") => ({ trackId, genre, split });
+  // Rock 3, Pop 2 training tracks: balanced class weights differ from 1, so the twin trains something else.
+  const unbalanced = { tracks: [track(1, "Rock", "training"), track(2, "Rock", "training"), track(3, "Rock", "training"), track(4, "Pop", "training"), track(5, "Pop", "training"), track(6, "Pop", "test")] };
+  // 2 + 2 training tracks (the test split's imbalance does not matter): weights all 1, no twin.
+  const balanced = { tracks: [track(1, "Rock", "training"), track(2, "Rock", "training"), track(4, "Pop", "training"), track(5, "Pop", "training"), track(6, "Pop", "test")] };
+  const def = studyRunPlan(studyConfig({ FMALAB_DATA: dir }), unbalanced);
   assert.deepEqual(def.map((p) => p.model), ["mel_cnn4_128", "feat_logreg", "feat_mlp", "mel_cnn4_128"]);
   assert.deepEqual(def.map((p) => p.main), [true, false, false, false]);
   assert.equal(def[3].overrides?.classWeights, true);
   assert.match(String(def[3].overrides?.runId), /-cw$/);
-  const quick = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }));
+  assert.equal(classWeightedTwinSkipped(studyConfig({ FMALAB_DATA: dir }), unbalanced), null);
+  const even = studyRunPlan(studyConfig({ FMALAB_DATA: dir }), balanced);
+  assert.deepEqual(even.map((p) => p.model), ["mel_cnn4_128", "feat_logreg", "feat_mlp"]);
+  assert.match(String(classWeightedTwinSkipped(studyConfig({ FMALAB_DATA: dir }), balanced)), /all 1 .*2 tracks in each of 2 genres/);
+  assert.deepEqual(trainingGenreBalance(balanced), { counts: { Rock: 2, Pop: 2 }, balanced: true });
+  const quick = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_TEST: "1" }), unbalanced);
   assert.deepEqual(quick.map((p) => p.model), ["mel_cnn4_128", "feat_logreg", "feat_mlp"]);
-  const full = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_FULL: "1" }));
+  const full = studyRunPlan(studyConfig({ FMALAB_DATA: dir, FMALAB_FULL: "1" }), balanced);
   assert.equal(full[full.length - 1].model, "seed_improved_v2");
 });
 

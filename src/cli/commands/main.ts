@@ -182,18 +182,21 @@ const cacheStep: MainStep = {
  */
 const trainStep: MainStep = {
   id: "train",
-  title: "train the study's runs: the default CNN, its class-weighted twin, the feature baselines",
+  title: "train the study's runs: the default CNN, the feature baselines, a class-weighted twin (unbalanced splits only)",
   async run(ctx) {
-    const { cfg } = await openStudy(ctx);
+    const { cfg, ds } = await openStudy(ctx);
     const backend = await (await import("../../tf")).initBackend({ log: false });
     // One short line; the backend's long note (why this engine, tfjs issues) goes into the report.
     const { backendSummary } = await import("../../study");
     const summary = backendSummary(backend);
     ctx.log(summary.line);
     ctx.reportSections.push({ title: "Backend", html: summary.detailsHtml });
-    const { studyRunPlan } = await import("../../study");
+    const { studyRunPlan, classWeightedTwinSkipped } = await import("../../study");
     const { isFeatureModel } = await import("../../models/zoo");
-    const plan = studyRunPlan(cfg);
+    const splitPlan = ctx.splitPlan ?? planStudySplits(cfg, ds);
+    const plan = studyRunPlan(cfg, splitPlan);
+    const twinSkipped = classWeightedTwinSkipped(cfg, splitPlan);
+    if (twinSkipped) ctx.log(twinSkipped);
     const all = plan.map((_, i) => i);
     // With the system BLAS one process already uses every core: a second one would only compete with it.
     const parallel = backend.threads === 1 && !backend.blas && os.cpus().length >= 2 && !mainSerialFromEnv(process.env);

@@ -7,6 +7,7 @@ import {
   makeStudyConfig,
   scoreLine,
   SPLIT_POLICIES,
+  planStudySplits,
   studyRunPlan,
   type SplitPolicy,
   type StudyConfig,
@@ -63,7 +64,7 @@ export async function trainStudyItems(
 ): Promise<{ main?: RunRecord; failures: string[] }> {
   const { trainStudyModel } = await import("../../study");
   const ds = (await import("../../data/dataset")).openDataset(cfg.dataDir);
-  const plan = studyRunPlan(cfg);
+  const plan = studyRunPlan(cfg, planStudySplits(cfg, ds));
   const failures: string[] = [];
   let main: RunRecord | undefined;
   for (const i of indices) {
