@@ -4,7 +4,8 @@ import type { CliCommand } from "../command";
 import { intOption, parseCommandArgs } from "../command";
 import { UsageError } from "../../util/errors";
 import { DEFAULT_MODEL, MODEL_ZOO } from "../../models/zoo";
-import { DEFAULT_TRAIN_CONFIG, QUICK_TRAIN_PRESET, type TrainConfig, type TrainConfigInput } from "../../train/config";
+import { DEFAULT_TRAIN_CONFIG, QUICK_TRAIN_PRESET, type TrainConfig } from "../../train/config";
+import { stripUndefined, TRAIN_OPTIONS, trainInputFromValues } from "../../train/flags";
 import type { BackendName } from "../../tf/backend";
 import { readJsonFile } from "../../train/checkpoint";
 import { RUN_FILES, type RunConfigFile } from "../../train/runs";
@@ -53,85 +54,8 @@ predictions.jsonl, embeddings.f32 + embeddings.json.
   --no-eval           skip the test-set evaluation at the end
   --quiet             no progress bar`;
 
-function numberOption(value: string | undefined, name: string, min = 0): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number ≥ ${min}, got "${value}"`);
-  return n;
-}
-
-/** The options of `fmalab train` (a sweep spec's options are these, in camelCase). */
-export const TRAIN_OPTIONS = {
-  model: { type: "string" },
-  data: { type: "string" },
-  cache: { type: "string" },
-  runs: { type: "string" },
-  "run-id": { type: "string" },
-  resume: { type: "string" },
-  epochs: { type: "string" },
-  batch: { type: "string" },
-  lr: { type: "string" },
-  "weight-decay": { type: "string" },
-  seed: { type: "string" },
-  "class-weights": { type: "boolean" },
-  mixup: { type: "string" },
-  specaugment: { type: "boolean" },
-  "time-stretch": { type: "string" },
-  "pitch-shift": { type: "string" },
-  noise: { type: "string" },
-  "eval-crops": { type: "string" },
-  "crops-per-track": { type: "string" },
-  "max-tracks": { type: "string" },
-  patience: { type: "string" },
-  "lr-patience": { type: "string" },
-  backend: { type: "string" },
-  threads: { type: "string" },
-  replicas: { type: "string" },
-  "no-eval": { type: "boolean" },
-  quick: { type: "boolean" },
-  quiet: { type: "boolean" },
-} as const;
-
-export type TrainValues = { [K in keyof typeof TRAIN_OPTIONS]?: (typeof TRAIN_OPTIONS)[K]["type"] extends "boolean" ? boolean : string };
-
-/** The training input of a new run from parsed `fmalab train` flags (every value checked). */
-export function trainInputFromValues(values: TrainValues, dataDefault: string): TrainConfigInput {
-  if (values.backend !== undefined && !["tensorflow", "wasm", "cpu"].includes(values.backend)) {
-    throw new UsageError(`--backend must be tensorflow, wasm or cpu, got "${values.backend}"`);
-  }
-  const augment: NonNullable<TrainConfigInput["augment"]> = {
-    mixupAlpha: numberOption(values.mixup, "mixup"),
-    specAugment: values.specaugment ? true : undefined,
-    timeStretch: numberOption(values["time-stretch"], "time-stretch"),
-    pitchShiftBins: values["pitch-shift"] === undefined ? undefined : intOption(values["pitch-shift"], "pitch-shift", 0, 0),
-    noiseStd: numberOption(values.noise, "noise"),
-  };
-  const explicit: TrainConfigInput = {
-    model: values.model ?? DEFAULT_MODEL,
-    data: values.data ?? dataDefault,
-    cacheDir: values.cache,
-    runId: values["run-id"],
-    batchSize: values.batch === undefined ? undefined : intOption(values.batch, "batch", d.batchSize),
-    lr: numberOption(values.lr, "lr", Number.MIN_VALUE),
-    weightDecay: numberOption(values["weight-decay"], "weight-decay"),
-    seed: values.seed === undefined ? undefined : intOption(values.seed, "seed", 0, 0),
-    classWeights: values["class-weights"] ? true : undefined,
-    augment,
-    evalCrops: values["eval-crops"] === undefined ? undefined : intOption(values["eval-crops"], "eval-crops", d.evalCrops),
-    trainCropsPerTrack: values["crops-per-track"] === undefined ? undefined : intOption(values["crops-per-track"], "crops-per-track", 1),
-    maxTracksPerSplit: values["max-tracks"] === undefined ? undefined : intOption(values["max-tracks"], "max-tracks", 1),
-    earlyStopping: { patience: values.patience === undefined ? undefined : intOption(values.patience, "patience", 0, 0) },
-    reduceLrOnPlateau: { patience: values["lr-patience"] === undefined ? undefined : intOption(values["lr-patience"], "lr-patience", 0, 0) },
-    replicas: values.replicas === undefined ? undefined : intOption(values.replicas, "replicas", 1),
-    runsDir: values.runs ?? d.runsDir,
-    epochs: values.epochs === undefined ? undefined : intOption(values.epochs, "epochs", d.epochs),
-    backend: values.backend as BackendName | undefined,
-    threads: values.threads === undefined ? undefined : intOption(values.threads, "threads", 1),
-    evaluateAtEnd: values["no-eval"] ? false : undefined,
-  };
-  // Options left out are undefined here: drop them so the preset's values stay.
-  return { ...(values.quick ? QUICK_TRAIN_PRESET : {}), ...stripUndefined(explicit) } as TrainConfigInput;
-}
+// The flag table and flags → training input live in src/train/flags.ts (sweeps use them below the CLI).
+export { TRAIN_OPTIONS, trainInputFromValues, type TrainValues } from "../../train/flags";
 
 export const command: CliCommand = {
   name: "train",
@@ -180,8 +104,3 @@ export const command: CliCommand = {
   },
 };
 
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
-}
