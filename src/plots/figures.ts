@@ -5,7 +5,7 @@
 import { renderPlot, Plot } from "./observable";
 import { dataFrameHtml, escapeHtml } from "./html";
 import { spectrogramGrid, relativeSaliency, type SpectrogramMatrix } from "./spectrogram";
-import { colourBarSvg } from "./colourbar";
+import { colourBarSvg, niceTicks } from "./colourbar";
 
 export { colourBarSvg, type ColourBarOptions } from "./colourbar";
 
@@ -682,6 +682,277 @@ export function runComparisonHtml(rows: ReadonlyArray<Record<string, unknown>>):
   if (rows.length === 0) return "<p>no runs</p>";
   const columns = Object.keys(rows[0]);
   return dataFrameHtml({ columns, values: rows.map((r) => columns.map((c) => r[c])) }, { maxRows: rows.length, digits: 3 });
+}
+
+// ------------------------------------------------------------------ 11. sweep comparison
+
+export type SweepGridValue = string | number | boolean;
+
+/** One grid point of a sweep as the figure draws it (src/study/sweeps.ts sweepFigureInput makes these). */
+export interface SweepFigurePoint {
+  /** The point's grid values (option → value). */
+  values: Readonly<Record<string, SweepGridValue>>;
+  /** "evaluated", or why not ("not started", "incomplete"): only evaluated points are drawn with values. */
+  status: string;
+  run?: string;
+  val_acc: number | null;
+  val_acc_low: number | null;
+  val_acc_high: number | null;
+  test_acc: number | null;
+  test_acc_low: number | null;
+  test_acc_high: number | null;
+  test_macro_f1?: number | null;
+  epochs?: number;
+  train_seconds?: number;
+}
+
+export interface SweepFigureInput {
+  name: string;
+  /** The grid as the spec gives it: option → values, in the spec's order (axes and rows follow it). */
+  grid: Readonly<Record<string, readonly SweepGridValue[]>>;
+  /** One per grid point (any order); a grid point without one is drawn as "not started". */
+  points: readonly SweepFigurePoint[];
+  /** Chance accuracy (1 / classes). */
+  chance?: number;
+  /** Axis label of an option, with its unit ("lr" → "learning rate (Adam)"); default the option name. */
+  axisLabels?: Readonly<Record<string, string>>;
+  /** What the evaluation accuracy is (default "test accuracy"; a smoke run's is not a test score). */
+  testName?: string;
+  /** One line under the title (data, base options). */
+  note?: string;
+}
+
+const SWEEP_VAL_COLOUR = "#f28e2c";
+const SWEEP_TEST_COLOUR = "#4e79a7";
+const SWEEP_BEST_COLOUR = "#e15759";
+const SWEEP_MISSING_FILL = "#e8e8e8";
+
+/** Accuracy in percent with one decimal ("–" when absent). */
+function pct1(v: number | null | undefined): string {
+  return typeof v === "number" && Number.isFinite(v) ? (100 * v).toFixed(1) : "–";
+}
+
+interface SweepCellDatum {
+  key: string;
+  row: string;
+  col: string;
+  label: string;
+  point: SweepFigurePoint;
+  evaluated: boolean;
+  best: boolean;
+}
+
+/** The grid points in grid order (last option fastest), each with its drawn point (or "not started"). */
+function sweepCells(input: SweepFigureInput): SweepCellDatum[] {
+  const keys = Object.keys(input.grid);
+  if (keys.length === 0) throw new Error(`sweep ${input.name}: the grid has no options`);
+  const keyOf = (values: Readonly<Record<string, SweepGridValue>>) => keys.map((k) => JSON.stringify(values[k])).join("\u0000");
+  const byKey = new Map<string, SweepFigurePoint>();
+  for (const p of input.points) {
+    const missing = keys.filter((k) => !(k in p.values));
+    if (missing.length) throw new Error(`sweep ${input.name}: a point lacks grid value(s) ${missing.join(", ")} (${JSON.stringify(p.values)})`);
+    byKey.set(keyOf(p.values), p);
+  }
+  let combos: Array<Record<string, SweepGridValue>> = [{}];
+  for (const k of keys) combos = combos.flatMap((c) => input.grid[k].map((v) => ({ ...c, [k]: v })));
+  const empty = { status: "not started", val_acc: null, val_acc_low: null, val_acc_high: null, test_acc: null, test_acc_low: null, test_acc_high: null };
+  const cells = combos.map((values) => {
+    const point = byKey.get(keyOf(values)) ?? { ...empty, values };
+    const evaluated = point.status === "evaluated" && typeof point.test_acc === "number";
+    const label = keys.length === 1 ? String(values[keys[0]]) : keys.map((k) => `${k}=${values[k]}`).join(" ");
+    return { key: keyOf(values), row: String(values[keys[0]]), col: keys.length > 1 ? String(values[keys[1]]) : "", label, point, evaluated, best: false };
+  });
+  // The point a sweep would pick: the best validation accuracy among the evaluated ones (first on ties).
+  let best: SweepCellDatum | null = null;
+  for (const c of cells) if (c.evaluated && typeof c.point.val_acc === "number" && (!best || c.point.val_acc > best.point.val_acc!)) best = c;
+  if (best) best.best = true;
+  return cells;
+}
+
+/** The colour domain of the heat maps: every drawn accuracy and chance, at least 2 points wide. */
+function sweepColourDomain(cells: readonly SweepCellDatum[], chance: number | undefined): [number, number] {
+  const values = cells.filter((c) => c.evaluated).flatMap((c) => [c.point.val_acc, c.point.test_acc]).filter((v): v is number => typeof v === "number");
+  let lo = Math.min(...values, chance ?? Infinity);
+  let hi = Math.max(...values);
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [0, 1];
+  if (hi - lo < 0.02) [lo, hi] = [Math.max(0, lo - 0.01), Math.min(1, hi + 0.01)];
+  return [lo, hi];
+}
+
+/** One grey line of text as its own SVG row (a figure's footnote). */
+function noteSvg(text: string): string {
+  const width = Math.ceil(textWidth(text)) + 8;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="16" viewBox="0 0 ${width} 16" font-family="${FIGURE_FONT}" font-size="10" fill="#555"><text x="0" y="12">${escapeHtml(text)}</text></svg>`;
+}
+
+/** One heat-map panel (validation or test): rows the first option, columns the second, the 95% interval under each value. */
+function sweepHeatPanel(
+  cells: readonly SweepCellDatum[],
+  opts: { rows: string[]; cols: string[]; rowLabel: string; colLabel: string; which: "val" | "test"; title: string; colour: Plot.ScaleOptions; domain: [number, number]; showY: boolean },
+): string {
+  // Wide enough for the column values and for the panel's bold title.
+  const cellW = Math.max(84, ...opts.cols.map((c) => Math.ceil(textWidth(c)) + 12), Math.ceil((textWidth(opts.title) * 1.15) / opts.cols.length));
+  const cellH = 40;
+  const marginLeft = opts.showY ? Math.min(200, 36 + Math.ceil(textWidth(opts.rows.reduce((a, b) => (b.length > a.length ? b : a), "")))) : 12;
+  const marginTop = 22;
+  const marginBottom = 40;
+  const acc = (c: SweepCellDatum) => (opts.which === "val" ? c.point.val_acc : c.point.test_acc);
+  const drawn = cells.filter((c) => c.evaluated && typeof acc(c) === "number");
+  const missing = cells.filter((c) => !drawn.includes(c));
+  const [lo, hi] = opts.domain;
+  const dark = (c: SweepCellDatum) => (acc(c)! - lo) / (hi - lo || 1) < 0.6; // viridis: the lower 60% is dark
+  const text = (c: SweepCellDatum) => {
+    const p = c.point;
+    const [l, h] = opts.which === "val" ? [p.val_acc_low, p.val_acc_high] : [p.test_acc_low, p.test_acc_high];
+    return `${pct1(acc(c))} %\n${pct1(l)}–${pct1(h)}`;
+  };
+  return renderPlot({
+    width: marginLeft + cellW * opts.cols.length + 10,
+    height: marginTop + cellH * opts.rows.length + marginBottom,
+    marginLeft,
+    marginRight: 10,
+    marginTop,
+    marginBottom,
+    style: STYLE,
+    x: { domain: opts.cols, label: opts.colLabel, labelAnchor: "center", labelArrow: "none", axis: "bottom" },
+    y: { domain: opts.rows, label: opts.showY ? opts.rowLabel : null, labelAnchor: "center", labelArrow: "none", axis: opts.showY ? "left" : null },
+    color: opts.colour,
+    marks: [
+      Plot.cell(drawn, { x: "col", y: "row", fill: (c: SweepCellDatum) => acc(c), inset: 1 }),
+      Plot.cell(missing, { x: "col", y: "row", fill: SWEEP_MISSING_FILL, inset: 1 }),
+      Plot.text(drawn, { x: "col", y: "row", text, fill: (c: SweepCellDatum) => (dark(c) ? "white" : "black"), lineHeight: 1.2 }),
+      Plot.text(missing, { x: "col", y: "row", text: (c: SweepCellDatum) => `–\n${c.point.status}`, fill: "#666", fontStyle: "italic", lineHeight: 1.2 }),
+      Plot.cell(cells.filter((c) => c.best), { x: "col", y: "row", fill: "none", stroke: SWEEP_BEST_COLOUR, strokeWidth: 3, inset: 1.5 }),
+      Plot.text([opts.title], { frameAnchor: "top-left", dy: -marginTop + 4, lineAnchor: "top", fontWeight: "bold" }),
+    ],
+  });
+}
+
+/**
+ * A two-option sweep as two heat maps side by side, validation and test accuracy (rows: the first option,
+ * columns: the second, in the spec's order), each cell the accuracy with its 95% interval under it, a
+ * shared colour bar with chance marked, the best point by validation accuracy outlined, points that are
+ * not evaluated grey with their status (never drawn as 0).
+ */
+function sweepHeatmapFigure(input: SweepFigureInput, cells: SweepCellDatum[], title: string): string {
+  const [rowKey, colKey] = Object.keys(input.grid);
+  const label = (k: string) => input.axisLabels?.[k] ?? k;
+  const rows = input.grid[rowKey].map(String);
+  const cols = input.grid[colKey].map(String);
+  const domain = sweepColourDomain(cells, input.chance);
+  const colour = { type: "linear", domain, scheme: "viridis" } as Plot.ScaleOptions;
+  const testName = input.testName ?? "test accuracy";
+  const common = { rows, cols, rowLabel: label(rowKey), colLabel: label(colKey), colour, domain };
+  const val = sweepHeatPanel(cells, { ...common, which: "val", title: "validation accuracy", showY: true });
+  const test = sweepHeatPanel(cells, { ...common, which: "test", title: testName, showY: false });
+  const height = svgSize(val).height;
+  const chance = input.chance;
+  const span = domain[1] - domain[0];
+  const ticks = niceTicks(domain[0], domain[1], 4).filter((t) => chance === undefined || Math.abs(t - chance) > 0.08 * span);
+  const bar = colourBarSvg({
+    colour: plotColourScale(colour as Record<string, unknown>),
+    domain,
+    label: "accuracy (%)",
+    top: 22,
+    barHeight: 40 * rows.length,
+    height,
+    ticks: chance === undefined ? ticks : [...ticks, chance].sort((a, b) => a - b),
+    format: (v) => (v === chance ? `${pct1(v)} chance` : pct1(v)),
+  });
+  const panels = composeSvgs([val, test, bar], { gap: 8 });
+  const legend = legendSvg(
+    [
+      { label: "best validation accuracy (the point a sweep picks)", colour: SWEEP_BEST_COLOUR, symbol: "diamond" },
+      { label: "not evaluated (its status in the cell, not a 0)", colour: SWEEP_MISSING_FILL },
+    ],
+    Math.max(svgSize(panels).width, 560),
+  );
+  const evaluated = cells.filter((c) => c.evaluated).length;
+  const subtitle = `${cells.length} grid points, ${evaluated} evaluated; each cell: accuracy % and its 95% interval (validation: Wilson, test: bootstrap)`;
+  const parts = [panels, legend, ...(input.note ? [noteSvg(input.note)] : [])];
+  return composeSvgs(parts, { direction: "column", gap: 4, title, subtitle });
+}
+
+/**
+ * A sweep as a dot plot, one row per grid point in grid order: validation (hollow) and test (filled)
+ * accuracy with their 95% intervals, chance dashed, the values at the right, the best point by
+ * validation accuracy marked, points that are not evaluated named by their status (no dot, not a 0).
+ */
+function sweepDotFigure(input: SweepFigureInput, cells: SweepCellDatum[], title: string): string {
+  const keys = Object.keys(input.grid);
+  const labels = cells.map((c) => c.label);
+  const drawn = cells.filter((c) => c.evaluated);
+  const val = drawn.filter((c) => typeof c.point.val_acc === "number");
+  const withCi = (lo: "val_acc_low" | "test_acc_low", hi: "val_acc_high" | "test_acc_high") => drawn.filter((c) => typeof c.point[lo] === "number" && typeof c.point[hi] === "number");
+  const testName = input.testName ?? "test accuracy";
+  const right = (c: SweepCellDatum) => (c.evaluated ? `val ${pct1(c.point.val_acc)} · test ${pct1(c.point.test_acc)}${c.best ? "  ◀ best val" : ""}` : "");
+  const marks: Plot.Markish[] = [
+    Plot.ruleY(withCi("val_acc_low", "val_acc_high"), { y: "label", x1: (c: SweepCellDatum) => c.point.val_acc_low, x2: (c: SweepCellDatum) => c.point.val_acc_high, stroke: SWEEP_VAL_COLOUR, strokeWidth: 2, dy: -5 }),
+    Plot.dot(val, { y: "label", x: (c: SweepCellDatum) => c.point.val_acc, stroke: SWEEP_VAL_COLOUR, fill: "white", strokeWidth: 1.5, r: 4, dy: -5 }),
+    Plot.ruleY(withCi("test_acc_low", "test_acc_high"), { y: "label", x1: (c: SweepCellDatum) => c.point.test_acc_low, x2: (c: SweepCellDatum) => c.point.test_acc_high, stroke: SWEEP_TEST_COLOUR, strokeWidth: 2, dy: 5 }),
+    Plot.dot(drawn, { y: "label", x: (c: SweepCellDatum) => c.point.test_acc, fill: SWEEP_TEST_COLOUR, r: 4, dy: 5 }),
+    Plot.text(cells.filter((c) => !c.evaluated), { y: "label", x: 0, text: (c: SweepCellDatum) => `– ${c.point.status}`, dx: 4, textAnchor: "start", fill: "#666", fontStyle: "italic" }),
+    Plot.text(cells, { y: "label", frameAnchor: "right", text: right, dx: 8, textAnchor: "start", fill: (c: SweepCellDatum) => (c.best ? SWEEP_BEST_COLOUR : "#555") }),
+  ];
+  if (input.chance !== undefined) {
+    marks.push(Plot.ruleX([input.chance], { stroke: "#888", strokeDasharray: "4 3" }));
+    marks.push(Plot.text([input.chance], { x: (d: number) => d, frameAnchor: "top", text: (d: number) => `chance ${pct1(d)} %`, dy: -8, dx: 4, textAnchor: "start", fill: "#555", fontSize: 9 }));
+  }
+  const marginLeft = Math.min(320, 30 + Math.ceil(textWidth(labels.reduce((a, b) => (b.length > a.length ? b : a), ""))));
+  const svg = renderPlot({
+    width: 560 + marginLeft + 190,
+    height: 62 + 30 * labels.length + 30,
+    marginLeft,
+    marginRight: 190,
+    marginTop: 24,
+    style: STYLE,
+    x: { domain: [0, 1], label: "accuracy (%), 95% interval", grid: true, labelArrow: "none", labelAnchor: "center", tickFormat: (v: number) => String(Math.round(100 * v)) },
+    y: { domain: labels, label: keys.length === 1 ? input.axisLabels?.[keys[0]] ?? keys[0] : null, labelAnchor: "top", labelArrow: "none" },
+    marks,
+  });
+  const legend: LegendEntry[] = [
+    { label: "validation accuracy (Wilson 95% interval)", colour: SWEEP_VAL_COLOUR },
+    { label: `${testName} (bootstrap 95% interval)`, colour: SWEEP_TEST_COLOUR },
+  ];
+  const subtitle = `${cells.length} grid points, ${drawn.length} evaluated, in grid order`;
+  const body = withLegend(svg, legend, marginLeft);
+  return withTitle(input.note ? composeSvgs([body, noteSvg(input.note)], { direction: "column", gap: 2 }) : body, title, subtitle);
+}
+
+/**
+ * A hyperparameter sweep at a glance: with two grid options, heat maps of validation and test accuracy
+ * over the grid (one cell per point, its 95% interval in the cell, a colour bar with chance marked); with
+ * one option (or three and more), a dot plot with interval bars, one row per point in grid order. The
+ * best point by validation accuracy is marked; points not evaluated (not started, unfinished, failed) are
+ * shown as missing with their status, never as 0.
+ */
+export function sweepComparisonFigure(input: SweepFigureInput, opts: { title?: string } = {}): string {
+  const cells = sweepCells(input);
+  const keys = Object.keys(input.grid);
+  const title = opts.title ?? `Sweep ${input.name}: ${keys.map((k) => input.axisLabels?.[k] ?? k).join(" × ")}`;
+  return keys.length === 2 ? sweepHeatmapFigure(input, cells, title) : sweepDotFigure(input, cells, title);
+}
+
+/** The sweep's table: grid values as written (not rounded), status, accuracies in % with their intervals, run. */
+export function sweepTableHtml(input: SweepFigureInput): string {
+  const keys = Object.keys(input.grid);
+  const cells = sweepCells(input);
+  const ci = (v: number | null, l: number | null, h: number | null) => (typeof v === "number" ? `${pct1(v)} [${pct1(l)}–${pct1(h)}]` : "–");
+  const columns = [...keys, "status", "val acc % [95% CI]", `${input.testName ?? "test accuracy"} % [95% CI]`, "macro-F1", "epochs", "time s", "run"];
+  const values = cells.map((c) => {
+    const p = c.point;
+    return [
+      ...keys.map((k) => String(p.values[k])),
+      c.best ? `${p.status} (best val)` : p.status,
+      ci(p.val_acc, p.val_acc_low, p.val_acc_high),
+      ci(p.test_acc, p.test_acc_low, p.test_acc_high),
+      typeof p.test_macro_f1 === "number" ? p.test_macro_f1.toFixed(3) : "–",
+      p.epochs ?? 0,
+      typeof p.train_seconds === "number" ? p.train_seconds.toFixed(1) : "–",
+      p.run ?? "",
+    ];
+  });
+  return dataFrameHtml({ columns, values }, { maxRows: values.length, digits: 3 });
 }
 
 // ------------------------------------------------------------------ the whole report

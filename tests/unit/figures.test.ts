@@ -9,12 +9,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { inflateSync } from "node:zlib";
 import { createHash } from "node:crypto";
-import { buildReportFigures, confusionMatrixSvg, saliencyMethodsFigure, composeSvgs, legendSvg, REPORT_FIGURE_NAMES } from "../../src/plots/figures";
+import { buildReportFigures, confusionMatrixSvg, saliencyMethodsFigure, composeSvgs, legendSvg, REPORT_FIGURE_NAMES, sweepComparisonFigure, sweepTableHtml } from "../../src/plots/figures";
 import { crc32, encodePng } from "../../src/plots/png";
 import { melAxisTicksHz, spectrogramFigure } from "../../src/plots/spectrogram";
 import { MAGMA_LUT } from "../../src/features/colormap";
 import { hzToMel } from "../../src/features/melspec";
 import { figureFixtures, fakeSpectrogram } from "../fixtures/figures/data";
+import { sweepGridFixture, sweepLineFixture } from "../fixtures/figures/sweep";
 
 const SNAPSHOT_DIR = path.join(__dirname, "..", "snapshots");
 const UPDATE = process.env.UPDATE_SNAPSHOTS === "1";
@@ -117,6 +118,12 @@ test("snapshot: saliency-methods (one clip, four overlays)", () => {
   assert.match(svg, />dB</);
   assert.equal(svg.match(/>time \(s\)</g)?.length, 5, "a time axis (s) under every panel");
   checkSnapshot("saliency-methods.svg", svg + "\n");
+});
+
+test("snapshot: sweep figures (2 options: heat maps; 1 option: dot plot) and the sweep table", () => {
+  checkSnapshot("sweep-grid.svg", sweepComparisonFigure(sweepGridFixture()) + "\n");
+  checkSnapshot("sweep-line.svg", sweepComparisonFigure(sweepLineFixture()) + "\n");
+  checkSnapshot("sweep-grid-table.html", sweepTableHtml(sweepGridFixture()) + "\n");
 });
 
 test("rendering is deterministic (same data → same bytes)", () => {
