@@ -12,6 +12,7 @@
 //   lab.analysis  saliency, embeddings, genre statistics
 //   lab.plots     figures (Observable Plot, plotly), HTML display, audio players
 //   lab.study     the study: config, split plan, runs, report, figures (what the notebooks and the CLI call)
+//   lab.cluster   many runs at once: hyperparameter sweeps (runSweep, the same as `fmalab sweep`), array jobs
 // The names are also exported flat (lab.loadAudio …) for the notebooks written before the namespaces.
 export * as util from "./util";
 export * as data from "./data";
@@ -25,6 +26,7 @@ export * as train from "./train";
 export * as analysis from "./analysis";
 export * as plots from "./plots";
 export * as study from "./study";
+export * as cluster from "./cluster";
 export * as tf from "./tf";
 export * as native from "./native";
 export * as notebook from "./notebook";

@@ -3,37 +3,53 @@
 // one run with a deterministic id (name + a hash of the point), so a resubmitted sweep resumes each run
 // from its checkpoint and skips the finished ones. The spec is checked whole (unknown option, empty grid,
 // a value of the wrong type) before anything runs. The comparison table (grid values, validation and
-// test accuracy with 95% intervals, macro-F1, epochs, time) is written as CSV and HTML with a figure.
-import { createHash } from "node:crypto";
+// test accuracy with 95% intervals, macro-F1, epochs, time) is written as CSV and HTML with a figure
+// (plots/figures sweepComparisonFigure). runSweep is the whole sweep in this process: `fmalab sweep`
+// (one worker) and the notebooks (lab.cluster.runSweep) both call it; array tasks run runSweepPoints.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseArgs } from "node:util";
 import { UsageError } from "../util/errors";
 import { escapeHtml } from "../util/html";
-import { writeFileAtomic } from "../util/fs";
-import { compareRuns, loadRun, RUN_FILES } from "../train/runs";
-import { runComparisonFigure, runComparisonHtml } from "../plots/figures";
+import { writeFileAtomic, writeJsonAtomic } from "../util/fs";
+import { RUN_FILES, type RunConfigFile } from "../train/runs";
+import { TRAIN_OPTIONS, trainInputFromValues, type TrainValues } from "../train/flags";
+import { resolveTrainConfig, resumeConflicts, type TrainConfigInput } from "../train/config";
+import { MODEL_ZOO } from "../models/zoo";
+import { sweepComparisonFigure, sweepTableHtml } from "../plots/figures";
+import {
+  sweepDir,
+  sweepFigureInput,
+  sweepPoints,
+  sweepTable,
+  SWEEP_POINTS_FILE,
+  type SweepPoint,
+  type SweepPointsFile,
+  type SweepRow,
+  type SweepSpec,
+  type SweepValue,
+} from "../study/sweeps";
 
-export type SweepValue = string | number | boolean;
-
-export interface SweepSpec {
-  name: string;
-  /** Dataset folder, as `fmalab train --data` (relative to the spec file's folder when relative). */
-  data: string;
-  base: Record<string, SweepValue>;
-  grid: Record<string, SweepValue[]>;
-}
+// The sweep as data (points, run ids, table, figure input) is the study's: src/study/sweeps.ts.
+export {
+  sweepDir,
+  sweepFigureInput,
+  sweepPoints,
+  sweepRunId,
+  sweepRunIds,
+  sweepTable,
+  SWEEP_POINTS_FILE,
+  type SweepPoint,
+  type SweepRow,
+  type SweepSpec,
+  type SweepValue,
+} from "../study/sweeps";
 
 /** An option table like util.parseArgs's: flag name → {type}. */
 export type FlagTable = Record<string, { type: "string" | "boolean" }>;
 
-export interface SweepPoint {
-  index: number;
-  /** The grid values of this point (option → value). */
-  values: Record<string, SweepValue>;
-  runId: string;
-  /** "lr=0.001 seed=1". */
-  label: string;
-}
+/** `fmalab train`'s flags: what a spec's options are (in camelCase). */
+export const TRAIN_FLAGS = TRAIN_OPTIONS as unknown as FlagTable;
 
 /** Flags a spec may not set: the sweep sets them (run ids, data) or they are command-line only. */
 export const SWEEP_RESERVED_FLAGS: Record<string, string> = {
@@ -53,7 +69,7 @@ export function flagToCamel(flag: string): string {
 }
 
 /** Read and check a spec file; every problem is a UsageError naming the file and the option. */
-export function readSweepSpec(file: string, flags: FlagTable): SweepSpec {
+export function readSweepSpec(file: string, flags: FlagTable = TRAIN_FLAGS): SweepSpec {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
@@ -124,28 +140,13 @@ export function checkSweepSpec(raw: unknown, where: string, flags: FlagTable): S
   return { name: o.name as string, data: o.data as string, base: outBase, grid: outGrid };
 }
 
-function sortedObject(values: Record<string, SweepValue>): Record<string, SweepValue> {
-  const out: Record<string, SweepValue> = {};
-  for (const k of Object.keys(values).sort()) out[k] = values[k];
-  return out;
-}
-
-/** The run id of a grid point: <name>-<10 hex of sha256 of the point's values (sorted keys)>. */
-export function sweepRunId(name: string, values: Record<string, SweepValue>): string {
-  return `${name}-${createHash("sha256").update(JSON.stringify(sortedObject(values))).digest("hex").slice(0, 10)}`;
-}
-
-/** Every grid point, in a fixed order (the grid's keys as written, the last one varying fastest). */
-export function sweepPoints(spec: SweepSpec): SweepPoint[] {
-  const keys = Object.keys(spec.grid);
-  let combos: Array<Record<string, SweepValue>> = [{}];
-  for (const k of keys) combos = combos.flatMap((c) => spec.grid[k].map((v) => ({ ...c, [k]: v })));
-  return combos.map((values, index) => ({
-    index,
-    values,
-    runId: sweepRunId(spec.name, values),
-    label: keys.map((k) => `${k}=${values[k]}`).join(" "),
-  }));
+/**
+ * A spec given in code (a notebook's) checked like a spec file: `data` relative to `baseDir` (default the
+ * working directory); `where` names it in errors.
+ */
+export function makeSweepSpec(raw: unknown, opts: { where?: string; baseDir?: string; flags?: FlagTable } = {}): SweepSpec {
+  const spec = checkSweepSpec(raw, opts.where ?? "(given in code)", opts.flags ?? TRAIN_FLAGS);
+  return { ...spec, data: path.resolve(opts.baseDir ?? process.cwd(), spec.data) };
 }
 
 /** `fmalab train` argv of a point (base, then the point's values), without the run id and folders. */
@@ -161,53 +162,10 @@ export function pointTrainArgv(spec: SweepSpec, point: SweepPoint, flags: FlagTa
   return argv;
 }
 
-/** Where a sweep's report and job state go: RUNS/sweeps/<name>/. */
-export function sweepDir(runsDir: string, name: string): string {
-  return path.join(path.resolve(runsDir), "sweeps", name);
-}
-
 /** A point is finished when its run has an evaluation (or, for --no-eval runs, a best/ model and no checkpoint left to continue). */
 export function pointFinished(runsDir: string, point: SweepPoint): boolean {
   const dir = path.join(runsDir, point.runId);
   return fs.existsSync(path.join(dir, RUN_FILES.evaluation));
-}
-
-/** Wilson 95% interval of a proportion p over n. */
-function wilson(p: number, n: number): [number, number] {
-  if (!(n > 0)) return [NaN, NaN];
-  const z = 1.959964;
-  const d = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / d;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
-export type SweepRow = Record<string, string | number | null>;
-
-/** One row per grid point: its values, status, val/test accuracy with 95% intervals, macro-F1, epochs, time. */
-export function sweepTable(spec: SweepSpec, runsDir: string): SweepRow[] {
-  return sweepPoints(spec).map((p) => {
-    const row: SweepRow = { ...p.values } as SweepRow;
-    row.run = p.runId;
-    const dir = path.join(runsDir, p.runId);
-    if (!fs.existsSync(path.join(dir, RUN_FILES.config))) return { ...row, status: "not started", val_acc: null, val_acc_low: null, val_acc_high: null, test_acc: null, test_acc_low: null, test_acc_high: null, test_macro_f1: null, epochs: 0, train_seconds: 0 };
-    const run = loadRun(dir);
-    const c = compareRuns([run])[0];
-    const [vl, vh] = c.best_val_acc === null ? [null, null] : wilson(c.best_val_acc, run.config.data.tracks.validation);
-    return {
-      ...row,
-      status: run.evaluation ? "evaluated" : "incomplete",
-      val_acc: c.best_val_acc,
-      val_acc_low: vl,
-      val_acc_high: vh,
-      test_acc: c.test_acc,
-      test_acc_low: c.test_acc_low,
-      test_acc_high: c.test_acc_high,
-      test_macro_f1: c.test_macro_f1,
-      epochs: c.epochs,
-      train_seconds: Math.round(c.train_seconds * 10) / 10,
-    };
-  });
 }
 
 function pct(v: number | string | null): string {
@@ -237,40 +195,162 @@ function csvCell(v: unknown): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-/** Write RUNS/sweeps/<name>/{table.csv, table.html, comparison.svg}; returns the paths. */
-export function writeSweepReport(spec: SweepSpec, runsDir: string, rows: readonly SweepRow[]): { csv: string; html: string; svg: string | null } {
+/** The sweep's figure (null before any point is evaluated) and its table as HTML. */
+export function renderSweepReport(spec: SweepSpec, runsDir: string, rows: readonly SweepRow[]): { figure: string | null; tableHtml: string } {
+  const input = sweepFigureInput(spec, rows, runsDir);
+  return { figure: rows.some((r) => r.status === "evaluated") ? sweepComparisonFigure(input) : null, tableHtml: sweepTableHtml(input) };
+}
+
+/** Write RUNS/sweeps/<name>/{table.csv, table.html, comparison.svg}; returns the paths (svg null before any point is evaluated). */
+export function writeSweepReport(
+  spec: SweepSpec,
+  runsDir: string,
+  rows: readonly SweepRow[],
+  rendered = renderSweepReport(spec, runsDir, rows),
+): { csv: string; html: string; svg: string | null } {
   const dir = sweepDir(runsDir, spec.name);
   const columns = Object.keys(rows[0] ?? {});
   const csv = path.join(dir, "table.csv");
   writeFileAtomic(csv, [columns.join(","), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(","))].join("\n") + "\n");
-  const labels = sweepPoints(spec).map((p) => p.label);
-  let svgText: string | null = null;
-  const evaluated = rows.map((r, i) => ({ r, i })).filter(({ r }) => typeof r.test_acc === "number");
-  if (evaluated.length > 0) {
-    svgText = runComparisonFigure(
-      evaluated.map(({ r, i }) => ({
-        run: labels[i] || String(r.run),
-        model: String(r.model ?? spec.base.model ?? ""),
-        test_acc: r.test_acc as number,
-        test_acc_low: r.test_acc_low as number | null,
-        test_acc_high: r.test_acc_high as number | null,
-        test_macro_f1: r.test_macro_f1 as number | null,
-        best_val_acc: r.val_acc as number | null,
-      })),
-      { title: `Sweep ${spec.name}: ${Object.keys(spec.grid).join(" × ")}` },
-    );
-  }
-  const svg = svgText === null ? null : path.join(dir, "comparison.svg");
-  if (svg) writeFileAtomic(svg, svgText!);
+  const svg = rendered.figure === null ? null : path.join(dir, "comparison.svg");
+  if (svg) writeFileAtomic(svg, rendered.figure + "\n");
   const html = path.join(dir, "table.html");
   writeFileAtomic(
     html,
     `<!doctype html>\n<meta charset="utf-8">\n<title>sweep ${escapeHtml(spec.name)}</title>\n<h1>Sweep ${escapeHtml(spec.name)}</h1>\n` +
       `<p>data ${escapeHtml(spec.data)}; base ${escapeHtml(JSON.stringify(spec.base))}; ${rows.length} grid points. Intervals: validation Wilson 95%, test bootstrap 95%.</p>\n` +
-      runComparisonHtml(rows as Array<Record<string, unknown>>) +
+      rendered.tableHtml +
       "\n" +
-      (svgText ?? "<p>no evaluated run yet</p>") +
+      (rendered.figure ?? "<p>no evaluated run yet</p>") +
       "\n",
   );
   return { csv, html, svg };
+}
+
+/** A grid point as a checked training input: `fmalab train`'s own parsing and checks, before anything runs. */
+export function sweepPointInput(spec: SweepSpec, point: SweepPoint, runsDir: string, cacheDir?: string): TrainConfigInput {
+  const argv = [...pointTrainArgv(spec, point, TRAIN_FLAGS), "--run-id", point.runId, "--runs", runsDir, "--quiet"];
+  if (cacheDir !== undefined) argv.push("--cache", cacheDir);
+  try {
+    const { values } = parseArgs({ args: argv, options: TRAIN_OPTIONS, strict: true });
+    const input = trainInputFromValues(values as TrainValues, spec.data);
+    if (!(input.model in MODEL_ZOO)) throw new UsageError(`unknown model "${input.model}"; the zoo has ${Object.keys(MODEL_ZOO).join(", ")}`);
+    resolveTrainConfig(input);
+    return input;
+  } catch (err) {
+    throw new UsageError(`sweep ${spec.name}: grid point ${point.index} (${point.label || "base"}): ${(err as Error).message.split("\n\n")[0]}`);
+  }
+}
+
+export interface PreparedSweep {
+  spec: SweepSpec;
+  points: SweepPoint[];
+  /** The training input of each point (index = point.index). */
+  inputs: TrainConfigInput[];
+  runsDir: string;
+}
+
+/** Every point of a spec as a checked training input; nothing has run (or been written) yet when this throws. */
+export function prepareSweep(spec: SweepSpec, opts: { runsDir: string; cacheDir?: string }): PreparedSweep {
+  const runsDir = path.resolve(opts.runsDir);
+  const points = sweepPoints(spec);
+  const cacheDir = opts.cacheDir === undefined ? undefined : path.resolve(opts.cacheDir);
+  return { spec, points, inputs: points.map((p) => sweepPointInput(spec, p, runsDir, cacheDir)), runsDir };
+}
+
+/**
+ * Record the sweep's points in RUNS/sweeps/<name>/points.json before any trains, keeping the run ids of
+ * earlier grids under the same name: the study's figures leave every sweep run out of its run comparison.
+ */
+export function writeSweepPoints(prepared: PreparedSweep): string {
+  const file = path.join(sweepDir(prepared.runsDir, prepared.spec.name), SWEEP_POINTS_FILE);
+  let earlier: string[] = [];
+  try {
+    const old = JSON.parse(fs.readFileSync(file, "utf8")) as SweepPointsFile;
+    earlier = [...(old.runIds ?? []), ...(old.points ?? []).map((p) => p.runId)];
+  } catch {
+    // first time
+  }
+  const runIds = [...new Set([...earlier, ...prepared.points.map((p) => p.runId)])].sort();
+  const content: SweepPointsFile = { format: "fmalab-sweep", version: 1, spec: prepared.spec, points: prepared.points, runIds };
+  writeJsonAtomic(file, content);
+  return file;
+}
+
+/** How a finished point's run differs from what the spec asks now ([] when it is that run). */
+function finishedRunConflicts(runsDir: string, point: SweepPoint, input: TrainConfigInput): string[] {
+  const stored = JSON.parse(fs.readFileSync(path.join(runsDir, point.runId, RUN_FILES.config), "utf8")) as RunConfigFile;
+  const out = resumeConflicts(stored.train, resolveTrainConfig(input));
+  if (path.resolve(stored.train.data) !== path.resolve(input.data)) out.push(`data: ${stored.train.data} in the run, ${input.data} now`);
+  return out;
+}
+
+export interface SweepRunOptions {
+  /** Per-run training log lines (default none). */
+  quiet?: boolean;
+  /** The sweep's own lines ("point 2 (lr=… ): training …"; default stderr). */
+  log?: (line: string) => void;
+  /** Train every point again from scratch (its run folder is replaced). */
+  retrain?: boolean;
+}
+
+/**
+ * Train (resume, or skip when evaluated) the given points in this process, one after the other. A finished
+ * run trained with other settings than its point now asks for (the spec changed under the same name) is a
+ * failure, not silently reused. Returns the failures, one line each.
+ */
+export async function runSweepPoints(prepared: PreparedSweep, points: readonly SweepPoint[], opts: SweepRunOptions = {}): Promise<string[]> {
+  const { trainModel } = await import("../train/train");
+  const log = opts.log ?? ((line: string) => console.error(line));
+  const failures: string[] = [];
+  for (const p of points) {
+    const dir = path.join(prepared.runsDir, p.runId);
+    if (opts.retrain && fs.existsSync(dir)) fs.rmSync(dir, { recursive: true, force: true });
+    if (pointFinished(prepared.runsDir, p)) {
+      const conflicts = finishedRunConflicts(prepared.runsDir, p, prepared.inputs[p.index]);
+      if (conflicts.length === 0) log(`sweep: point ${p.index} (${p.label}) is finished: ${p.runId}`);
+      else failures.push(`point ${p.index} (${p.label}), run ${p.runId}: finished with other settings (${conflicts.join("; ")}); remove ${dir} or give the sweep another name`);
+      continue;
+    }
+    const resume = fs.existsSync(path.join(dir, RUN_FILES.config));
+    log(`sweep: point ${p.index} (${p.label}): ${resume ? "resuming" : "training"} ${p.runId}`);
+    try {
+      await trainModel(prepared.inputs[p.index], { resume, progress: false, log: opts.quiet ? () => undefined : undefined });
+    } catch (err) {
+      failures.push(`point ${p.index} (${p.label}), run ${p.runId}: ${(err as Error).message}`);
+      log(`sweep: point ${p.index} failed: ${(err as Error).message.split("\n")[0]}`);
+    }
+  }
+  return failures;
+}
+
+export interface SweepResult {
+  rows: SweepRow[];
+  /** The table as aligned text. */
+  text: string;
+  /** The table as HTML (grid values as written, accuracies with intervals, the best point by validation). */
+  tableHtml: string;
+  /** The comparison figure (SVG; null before any point is evaluated). */
+  figure: string | null;
+  files: { csv: string; html: string; svg: string | null };
+  failures: string[];
+}
+
+/**
+ * A whole sweep in this process, as `fmalab sweep SPEC.json` runs it: check every point, record them,
+ * train the unfinished ones (resuming from checkpoints), then write RUNS/sweeps/<name>/ (table.csv,
+ * table.html, comparison.svg) and return the table.
+ */
+export async function runSweep(spec: SweepSpec, opts: SweepRunOptions & { runsDir: string; cacheDir?: string }): Promise<SweepResult> {
+  const prepared = prepareSweep(spec, opts);
+  writeSweepPoints(prepared);
+  const failures = await runSweepPoints(prepared, prepared.points, opts);
+  return { ...sweepReport(prepared), failures };
+}
+
+/** The table of what is there now, written to RUNS/sweeps/<name>/. */
+export function sweepReport(prepared: Pick<PreparedSweep, "spec" | "runsDir">): Omit<SweepResult, "failures"> {
+  const rows = sweepTable(prepared.spec, prepared.runsDir);
+  const rendered = renderSweepReport(prepared.spec, prepared.runsDir, rows);
+  return { rows, text: sweepTableText(prepared.spec, rows), ...rendered, files: writeSweepReport(prepared.spec, prepared.runsDir, rows, rendered) };
 }

@@ -12,6 +12,7 @@ export * from "./plan";
 export * from "./runs";
 export * from "./predictions";
 export * from "./saliency-methods";
+export * from "./sweeps";
 export * from "./figures";
 export * from "./report";
 export { REPORT_FIGURE_NAMES } from "../plots/figures";

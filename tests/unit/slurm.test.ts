@@ -13,7 +13,7 @@ import { buildSpectrogramCache, readCacheManifest, shardItems, parseShard, manif
 import { compressIndices, taskArgv } from "../../src/cluster/jobs";
 import { sbatchScript } from "../../src/cluster/slurm";
 import { shellQuote } from "../../src/util/shell";
-import { sweepPoints, checkSweepSpec, sweepRunId, type FlagTable } from "../../src/cluster/sweep";
+import { sweepPoints, checkSweepSpec, sweepRunId, sweepRunIds, type FlagTable } from "../../src/cluster/sweep";
 import { TRAIN_OPTIONS } from "../../src/cli/commands/train";
 import { main } from "../../src/cli/main";
 import { loadRun } from "../../src/train/runs";
@@ -242,7 +242,12 @@ describe("on a real one-node Slurm", { skip: slurmSkipReason() ?? undefined }, (
     assert.equal(csv.length, 5);
     assert.match(csv[0], /^lr,seed,run,status,val_acc,val_acc_low,val_acc_high,test_acc,test_acc_low,test_acc_high,test_macro_f1,epochs,train_seconds$/);
     assert.ok(csv.slice(1).every((l) => l.includes(",evaluated,")));
-    assert.match(fs.readFileSync(path.join(runs, "sweeps", "tiny", "table.html"), "utf8"), /<svg[\s\S]*lr=0\.003 seed=1/);
+    // The table page: every run, then the figure (2 grid options: heat maps, rows lr, columns seed) and the recorded points.
+    const page = fs.readFileSync(path.join(runs, "sweeps", "tiny", "table.html"), "utf8");
+    for (const id of ids) assert.match(page, new RegExp(`>${id}<`));
+    assert.match(page, /<svg[\s\S]*>0\.003<\/text>[\s\S]*>seed<\/text>[\s\S]*>test accuracy</);
+    assert.ok(fs.existsSync(path.join(runs, "sweeps", "tiny", "comparison.svg")));
+    assert.deepEqual([...sweepRunIds(runs)].sort(), [...ids].sort(), "the array job recorded the points (points.json)");
     assert.match(r.out, /lr\s+seed\s+status\s+val acc % \[95% CI\]/);
 
     // Resubmitted, nothing is left to do; --report prints the same table.
