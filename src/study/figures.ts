@@ -8,6 +8,7 @@ import { DEFAULT_MEL_OPTIONS } from "../features/melspec";
 import type { ReportFigureInputs, RenderedFigure } from "../plots/figures";
 import { readPredictions, readRunEmbeddings, umapPoints } from "./predictions";
 import { saliencyMethod, SALIENCY_METHOD_LABELS, type SaliencyMethodName } from "./saliency-methods";
+import { sweepFigureInput, sweepRunIds, sweepTable, type SweepSpec } from "./sweeps";
 
 /* eslint-disable @typescript-eslint/no-var-requires -- lazy stages, see dataset.ts */
 
@@ -27,6 +28,11 @@ export interface FiguresOptions {
    * figure title. Default: taken from the run (its config.json data.splits) when its test is not held out.
    */
   splitNote?: string;
+  /**
+   * Sweeps to draw (their runs under runsDir): figures/sweep-<name>.svg (+ .png) and sweep-<name>-table.html
+   * each. Without it no sweep figure is written (sweep runs never enter the study's own run comparison).
+   */
+  sweeps?: SweepSpec[];
   log?: (line: string) => void;
 }
 
@@ -217,7 +223,11 @@ function umapInput(run: ReturnType<typeof import("../train/runs").loadRun>, inpu
 /** Run-derived inputs: curves, evaluation, UMAP, saliency, class-weights comparison, run comparison. */
 async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missing: string[], log: (s: string) => void): Promise<void> {
   const { listRuns, loadRun, RUN_FILES } = require("../train/runs") as typeof import("../train/runs");
-  const runs = fs.existsSync(opts.runsDir) ? listRuns(opts.runsDir) : [];
+  // A sweep's runs sit beside the study's: never the default run, a class-weights partner or a comparison row.
+  const sweepIds = sweepRunIds(opts.runsDir);
+  const all = fs.existsSync(opts.runsDir) ? listRuns(opts.runsDir) : [];
+  const runs = all.filter((r) => !sweepIds.has(r.id));
+  if (runs.length < all.length) log(`${all.length - runs.length} sweep runs under ${opts.runsDir} left out of the study's run figures (draw a sweep with --sweep SPEC.json)`);
   let runDir: string;
   if (opts.run) {
     runDir = fs.existsSync(path.join(opts.run, RUN_FILES.config)) ? opts.run : path.join(opts.runsDir, opts.run);
@@ -229,7 +239,7 @@ async function runInputs(opts: FiguresOptions, inputs: ReportFigureInputs, missi
     runDir = runs[runs.length - 1].dir;
     log(`run: ${path.basename(runDir)} (the newest under ${opts.runsDir}; pick another with --run ID)`);
   } else {
-    missing.push(`run figures (training-curves, confusion-matrix, per-class-scores, umap, saliency-per-genre): no runs under ${opts.runsDir}; train one with \`fmalab train\``);
+    missing.push(`run figures (training-curves, confusion-matrix, per-class-scores, umap, saliency-per-genre): no runs under ${opts.runsDir}${all.length ? ` but sweep runs` : ""}; train one with \`fmalab train\``);
     return;
   }
   const run = loadRun(runDir);
@@ -419,6 +429,28 @@ export async function gatherReportInputs(
   return { inputs, missing };
 }
 
+/**
+ * A sweep's figure (heat maps over two grid options, else a dot plot) and table, from its runs under
+ * runsDir; the figure only once a point is evaluated (else `missing` says so), the table always.
+ */
+export function sweepFigures(spec: SweepSpec, runsDir: string, missing: string[]): RenderedFigure[] {
+  const { sweepComparisonFigure, sweepTableHtml } = require("../plots/figures") as typeof import("../plots/figures");
+  const name = `sweep-${spec.name}`;
+  try {
+    const rows = sweepTable(spec, runsDir);
+    const input = sweepFigureInput(spec, rows, runsDir);
+    const evaluated = rows.filter((r) => r.status === "evaluated").length;
+    const out: RenderedFigure[] = [];
+    if (evaluated > 0) out.push({ name, kind: "svg", caption: `sweep ${spec.name}: accuracy per grid point`, content: sweepComparisonFigure(input) });
+    else missing.push(`${name}: no point of sweep ${spec.name} is evaluated under ${runsDir} yet (run \`fmalab sweep SPEC.json --runs ${runsDir}\`)`);
+    out.push({ name: `${name}-table`, kind: "html", caption: `sweep ${spec.name}: table`, content: sweepTableHtml(input) });
+    return out;
+  } catch (err) {
+    missing.push(`${name}: ${(err as Error).message.split("\n")[0]}`);
+    return [];
+  }
+}
+
 /** Gather inputs, render every figure and write them; returns the files and what was missing. */
 export async function generateFigures(opts: FiguresOptions): Promise<FiguresResult> {
   const { ProgressBar } = require("../util/progress") as typeof import("../util/progress");
@@ -448,6 +480,7 @@ async function generateFiguresWith(opts: FiguresOptions, bar: import("../util/pr
     if (w.pngPath) written.push(w.pngPath);
   };
   figures.forEach(write);
+  for (const spec of opts.sweeps ?? []) sweepFigures(spec, opts.runsDir, missing).forEach(write);
   if (opts.interactive) {
     bar.setFields({ stage: "interactive pages" });
     const { plotlyPage, confusionMatrixFigure, matrixHeatmapFigure, scatterFigure } = require("../plots/plotly") as typeof import("../plots/plotly");

@@ -1,5 +1,6 @@
 // `fmalab figures` end to end on a fake run folder (+ the shared sample's metadata when present):
-// byte-identical SVGs from two runs, and clear messages for missing inputs while other figures are written.
+// byte-identical SVGs from two runs, and clear messages for missing inputs while other figures are written;
+// a sweep's figure and table with --sweep (and its runs kept out of the study's own figures).
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -9,6 +10,10 @@ import { generateFigures, type FiguresOptions } from "../../src/cli/commands/fig
 import { classificationReport } from "../../src/eval/metrics";
 import { sharedDir } from "../../src/util/fs";
 import { Rng } from "../../src/util/random";
+import { makeSweepSpec, prepareSweep, sweepPoints, writeSweepPoints } from "../../src/cluster/sweep";
+import { figureEntries } from "../../src/study/report";
+import { main } from "../../src/cli/main";
+import { captured } from "../helpers/capture";
 
 const CLASSES = ["Folk", "Hip-Hop", "Pop", "Rock"];
 
@@ -200,4 +205,70 @@ test("fmalab figures: no class-weighted twin of a run on a balanced training spl
     assert.ok(r.missing.some((m) => expected.test(m)), `${perClass}: ${r.missing.join(" | ")}`);
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+/** A sweep of the fake runs: points 0 and 1 evaluated, 2 incomplete (no evaluation.json), 3 not started; points.json written. */
+function writeFakeSweep(root: string, runsDir: string): { spec: ReturnType<typeof makeSweepSpec>; ids: string[] } {
+  const spec = makeSweepSpec({ name: "lrwd", data: "nowhere", base: { epochs: 6 }, grid: { lr: [0.01, 0.001], weightDecay: [0, 0.0001] } }, { baseDir: root });
+  const points = sweepPoints(spec);
+  points.slice(0, 3).forEach((p, i) => writeFakeRun(runsDir, p.runId, { classWeights: false, seed: 10 + i, createdAt: `2026-02-0${i + 1}T00:00:00Z` }));
+  fs.rmSync(path.join(runsDir, points[2].runId, "evaluation.json"));
+  writeSweepPoints(prepareSweep(spec, { runsDir }));
+  return { spec, ids: points.map((p) => p.runId) };
+}
+
+test("fmalab figures with sweeps: sweep-<name>.svg and its table are written and listed in the figure index; the values are the runs'", async () => {
+  const { root, runsDir } = setup();
+  const { spec, ids } = writeFakeSweep(root, runsDir);
+  const out = path.join(root, "out");
+  const r = await generateFigures({ ...options(root, runsDir, null, "out"), sweeps: [spec] });
+  const names = r.written.map((f) => path.basename(f));
+  assert.ok(names.includes("sweep-lrwd.svg") && names.includes("sweep-lrwd-table.html"), names.join(", "));
+  const svg = fs.readFileSync(path.join(out, "sweep-lrwd.svg"), "utf8");
+  const accuracy = (id: string) => (JSON.parse(fs.readFileSync(path.join(runsDir, id, "evaluation.json"), "utf8")) as { trackLevel: { accuracy: number } }).trackLevel.accuracy;
+  for (const id of ids.slice(0, 2)) assert.match(svg, new RegExp(`>${(100 * accuracy(id)).toFixed(1)} %<`), `point ${id}'s accuracy in its cell`);
+  assert.match(svg, />incomplete</);
+  assert.match(svg, />not started</);
+  // The fake runs record no splits: their accuracy is not called a test score.
+  assert.match(svg, /evaluation accuracy \(not a test score\)/);
+  assert.match(svg, />25\.0 chance</);
+  const table = fs.readFileSync(path.join(out, "sweep-lrwd-table.html"), "utf8");
+  for (const id of ids) assert.match(table, new RegExp(id));
+  const entries = figureEntries(out).map((e) => [e.name, e.svg ?? e.html]);
+  assert.deepEqual(entries.filter(([n]) => n!.startsWith("sweep-")), [["sweep-lrwd", "sweep-lrwd.svg"], ["sweep-lrwd-table", "sweep-lrwd-table.html"]]);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures without sweeps writes no sweep figure, and sweep runs stay out of the study's figures (default run, run comparison)", async () => {
+  const { root, runsDir } = setup();
+  const { ids } = writeFakeSweep(root, runsDir);
+  const logs: string[] = [];
+  // No --run: the newest run is a sweep run (created last), yet the newest study run is reported.
+  const r = await generateFigures({ ...options(root, runsDir, null, "out"), run: null, log: (l) => logs.push(l) });
+  const names = r.written.map((f) => path.basename(f));
+  assert.ok(!names.some((n) => n.startsWith("sweep-")), names.join(", "));
+  const read = (name: string) => fs.readFileSync(path.join(root, "out", name), "utf8");
+  assert.match(read("training-curves.svg"), /run weighted/);
+  const comparison = read("run-comparison.svg");
+  assert.match(comparison, /Run comparison \(2 runs\)/);
+  for (const id of ids) assert.ok(!comparison.includes(id) && !read("run-comparison-table.html").includes(id), `sweep run ${id} in the run comparison`);
+  assert.ok(logs.some((l) => /3 sweep runs .* left out/.test(l)), logs.join("\n"));
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test("fmalab figures --sweep SPEC.json: the CLI reads the spec; a bad spec fails before anything is drawn", async () => {
+  const { root, runsDir } = setup();
+  writeFakeSweep(root, runsDir);
+  const specFile = path.join(root, "sweep.json");
+  fs.writeFileSync(specFile, JSON.stringify({ name: "lrwd", data: "nowhere", base: { epochs: 6 }, grid: { lr: [0.01, 0.001], weightDecay: [0, 0.0001] } }));
+  const argv = ["figures", "--runs", runsDir, "--run", "weighted", "--data", path.join(root, "no-data"), "--saliency", "none", "--no-interactive", "--no-png", "--quiet"];
+  const ok = await captured(() => main([...argv, "--out", path.join(root, "out"), "--sweep", specFile]));
+  assert.equal(ok.code, 0, ok.err);
+  assert.ok(fs.existsSync(path.join(root, "out", "sweep-lrwd.svg")) && fs.existsSync(path.join(root, "out", "sweep-lrwd-table.html")), ok.out);
+  fs.writeFileSync(specFile, JSON.stringify({ name: "lrwd", data: "nowhere", grid: { learningRate: [0.01] } }));
+  const bad = await captured(() => main([...argv, "--out", path.join(root, "bad"), "--sweep", specFile]));
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /sweep spec .*sweep\.json: grid: unknown option "learningRate"/);
+  assert.ok(!fs.existsSync(path.join(root, "bad")), "nothing written");
+  fs.rmSync(root, { recursive: true, force: true });
 });

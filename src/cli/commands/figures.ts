@@ -12,7 +12,7 @@ import { dataDirFromEnv } from "../../study/settings";
 export { generateFigures, type FiguresOptions, type FiguresResult } from "../../study";
 
 const usage = `Usage: fmalab figures [--data DIR] [--run ID] [--runs DIR] [--out DIR] [--saliency METHOD]
-                      [--saliency-clips N] [--compare ID] [--no-interactive] [--no-png] [--quiet]
+                      [--saliency-clips N] [--compare ID] [--sweep SPEC.json ...] [--no-interactive] [--no-png] [--quiet]
 
 Regenerates the report figures from the dataset and a training run into --out (default figures/):
 NAME.svg + NAME.png (static), NAME.html (tables; interactive plotly views with --interactive, the default).
@@ -22,11 +22,15 @@ Deterministic: the same data and run give byte-identical SVGs.
                       genre tree, genre co-occurrence, one example spectrogram per genre (needs audio)
   --run ID            run folder name under --runs, or a run folder (default: the newest run): training
                       curves, confusion matrix, per-genre scores, UMAP, saliency per genre
-  --runs DIR          default runs; every run with an evaluation goes into the run comparison
+  --runs DIR          default runs; every run of the run's study with an evaluation goes into the run
+                      comparison (sweep runs never do: draw them with --sweep)
   --compare ID        the run to compare validation accuracy with (default: a run of the same model
                       with the opposite class-weights setting, when there is one)
   --saliency METHOD   gradcam (default), vanilla, smoothgrad, ig, or none
   --saliency-clips N  test clips per genre averaged in the saliency grid (default 4)
+  --sweep SPEC.json   also draw this sweep (fmalab sweep's spec; its runs under --runs): sweep-<name>.svg +
+                      .png (two grid options: heat maps of validation and test accuracy; otherwise a dot
+                      plot with 95% intervals) and sweep-<name>-table.html; repeat for several sweeps
   --out DIR           output folder (default figures)
   --no-interactive    skip the plotly HTML views (each inlines the 4.7 MB plotly bundle)
   --no-png            SVG only
@@ -44,6 +48,7 @@ export const command: CliCommand = {
         run: { type: "string" },
         runs: { type: "string" },
         compare: { type: "string" },
+        sweep: { type: "string", multiple: true },
         out: { type: "string" },
         saliency: { type: "string" },
         "saliency-clips": { type: "string" },
@@ -58,6 +63,9 @@ export const command: CliCommand = {
       throw new UsageError(`--saliency must be gradcam, vanilla, smoothgrad, ig or none, got "${values.saliency}"`);
     }
     const outDir = values.out ?? "figures";
+    // Every spec is read and checked before anything is drawn (lazily: the checks load the model zoo).
+    const { readSweepSpec } = values.sweep ? await import("../../cluster/sweep") : { readSweepSpec: null };
+    const sweeps = (values.sweep ?? []).map((file) => readSweepSpec!(file));
     const result = await generateFigures({
       dataDir: values.data ?? dataDirFromEnv(process.env),
       run: values.run ?? null,
@@ -68,6 +76,7 @@ export const command: CliCommand = {
       saliencyClips: intOption(values["saliency-clips"], "saliency-clips", 4),
       interactive: !values["no-interactive"],
       png: !values["no-png"],
+      sweeps: sweeps.length ? sweeps : undefined,
       log: (line) => console.error(`[figures] ${line}`),
     });
     for (const file of result.written) console.log(path.relative(process.cwd(), file) || file);
