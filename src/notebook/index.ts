@@ -18,3 +18,17 @@ export {
   type NotebookCellTiming,
 } from "./execute";
 export { checkNotebookFormat, clearNotebookOutputs, cellSourceText } from "./format";
+export {
+  DIST_FORMAT,
+  distPaths,
+  distStatus,
+  sourceFingerprint,
+  readDistFingerprint,
+  compareFingerprints,
+  describeChanges,
+  staleDistNotice,
+  declarationCompiler,
+  type DistFingerprint,
+  type DistStatus,
+} from "./declarations";
+export { buildDeclarations, ensureDeclarations, type BuildDeclarationsOptions, type DeclarationsBuild } from "./dist-build";

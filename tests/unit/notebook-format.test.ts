@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { checkNotebookFormat, clearNotebookOutputs, listNotebooks, NOTEBOOKS_DIR } from "../../src/notebook";
+import { cellSourceText, checkNotebookFormat, clearNotebookOutputs, listNotebooks, NOTEBOOKS_DIR } from "../../src/notebook";
 
 const notebooks = listNotebooks(NOTEBOOKS_DIR);
 
@@ -23,6 +23,16 @@ test("listNotebooks finds the .ipynb files of a folder in name order (what the f
 for (const file of notebooks) {
   test(`${path.basename(file)} is nbformat 4, kernel fmalab-tslab, committed without outputs`, () => {
     assert.deepEqual(checkNotebookFormat(file), []);
+  });
+}
+
+for (const file of notebooks) {
+  test(`${path.basename(file)} imports the library from "./dist" (declarations: no type check of src/ per kernel), never "./src"`, () => {
+    const cells = (JSON.parse(fs.readFileSync(file, "utf8")) as { cells: Array<{ cell_type: string; source: string | string[] }> }).cells;
+    const code = cells.filter((c) => c.cell_type === "code").map((c) => cellSourceText(c.source));
+    const specifiers = code.flatMap((src) => [...src.matchAll(/\bfrom\s+"(\.[^"]*)"/g)].map((m) => m[1]));
+    assert.ok(specifiers.includes("./dist"), `no import from "./dist" in ${path.basename(file)}; local imports: ${specifiers.join(", ") || "none"}`);
+    assert.deepEqual(specifiers.filter((s) => !/^\.\/dist(\/|$)/.test(s)), [], "local imports other than ./dist…");
   });
 }
 

@@ -49,10 +49,20 @@ register();
 const tslabTs = require(require.resolve("@tslab/typescript-for-tslab", { paths: [path.dirname(tslabMain)] }));
 tslabTs.sys.watchDirectory = () => ({ close() {} });
 const { startKernel } = require(tslabMain);
+// The notebooks import "./dist" (src/notebook/declarations.ts): declarations tslab reads without checking
+// src/, and stubs that run the current src/. Types older than src/ are rebuilt here, before any cell is
+// checked against them (a stat per src file when they are fresh; a rebuild takes a few seconds).
+function ensureDist() {
+  const say = (line) => console.error(`fmalab-tslab kernel: ${line}`);
+  return Promise.resolve()
+    .then(() => require(path.join(root, "src", "notebook", "dist-build.ts")).ensureDeclarations({ root, log: say }))
+    .catch((err) => say(`dist/ not rebuilt (${err.message.split("\n")[0]}): cells importing "./dist" may see older types`));
+}
 // tsx's ESM hooks too, so that library code using dynamic `import("./x")` (which Node resolves with its ESM
 // loader, extensionless) also finds its .ts files inside the kernel, as it does under `tsx`.
 const { pathToFileURL } = require("node:url");
-import(pathToFileURL(require.resolve("tsx/esm", { paths: [root] })).href)
+ensureDist()
+  .then(() => import(pathToFileURL(require.resolve("tsx/esm", { paths: [root] })).href))
   .catch((err) => console.error(`fmalab-tslab kernel: tsx ESM hooks not registered (${err.message}); dynamic imports of .ts files will fail`))
   .then(() => {
     // enableFindLocal: false — this is already the project's local tslab.

@@ -1,12 +1,13 @@
 // `fmalab lab`: the classic Jupyter notebook server on 127.0.0.1 with a random token, showing notebooks/,
 // with JUPYTER_PATH set so the project's fmalab-tslab kernel is offered (its launcher runs tslab in the
-// project root, so cells import "./src" whatever the notebook folder).
+// project root, so cells import "./dist" whatever the notebook folder; dist/ is rebuilt first when stale).
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { intOption, parseCommandArgs, type CliCommand } from "../command";
 import { PROJECT_ROOT } from "../../util/fs";
 import { NOTEBOOKS_DIR, jupyterEnv } from "../../notebook";
+import { prepareDeclarations } from "./notebooks";
 import { dataDirFromEnv } from "../../study/settings";
 import { ensureJupyter } from "./setup";
 
@@ -47,6 +48,8 @@ export const command: CliCommand = {
     const port = intOption(values.port, "port", 8888);
     const jupyter = await ensureJupyter({ install: false, lab: true });
     if (!jupyter.ok) return 1;
+    // The kernels would rebuild a stale dist/ themselves as they start; once here is quicker and visible.
+    await prepareDeclarations((line) => console.log(line));
     const token = randomBytes(24).toString("hex");
     const dataDir = values.data ? path.resolve(values.data) : dataDirFromEnv(process.env);
     const args = [

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { intOption, parseCommandArgs, type CliCommand } from "../command";
 import { UsageError } from "../../util/errors";
 import { PROJECT_ROOT, writeFileAtomic } from "../../util/fs";
-import { clearNotebookOutputs, executeNotebook, listNotebooks, NotebookExecutionError, type NotebookResult } from "../../notebook";
+import { clearNotebookOutputs, distPaths, ensureDeclarations, executeNotebook, listNotebooks, NotebookExecutionError, type NotebookResult } from "../../notebook";
 import { ensureJupyter } from "./setup";
 import { dataDirFromEnv } from "../../study/settings";
 import { ProgressBar } from "../../util/progress";
@@ -46,6 +46,7 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   const htmlDir = options.htmlDir ? path.resolve(PROJECT_ROOT, options.htmlDir) : null;
   const dataDir = options.dataDir ?? dataDirFromEnv(process.env);
   log(`notebooks: ${selected.length} to run on ${path.relative(PROJECT_ROOT, dataDir) || dataDir} → ${path.relative(PROJECT_ROOT, outDir)}`);
+  await prepareDeclarations(log);
   const runs: NotebookRun[] = [];
   for (const [i, file] of selected.entries()) {
     const name = path.basename(file);
@@ -82,6 +83,21 @@ export async function runNotebooks(options: RunNotebooksOptions = {}): Promise<N
   const failed = runs.filter((r) => !r.ok);
   log(failed.length === 0 ? `notebooks: all ${runs.length} ran` : `notebooks: ${failed.length} of ${runs.length} failed: ${failed.map((r) => r.name).join(", ")}`);
   return runs;
+}
+
+/**
+ * dist/ fresh before the kernels start (the notebooks import "./dist"; see src/notebook/declarations.ts).
+ * A failed rebuild with an older dist/ in place is a warning (the code that runs is current either way);
+ * without any dist/ no notebook could import the library, so that is an error.
+ */
+export async function prepareDeclarations(log: (line: string) => void, root: string = PROJECT_ROOT): Promise<void> {
+  try {
+    await ensureDeclarations({ root, log });
+  } catch (err) {
+    const why = (err as Error).message;
+    if (!fs.existsSync(path.join(distPaths(root).dist, "index.js"))) throw new Error(`dist/ could not be built, so the notebooks cannot import "./dist": ${why}`);
+    log(`⚠ dist/ not rebuilt, the notebooks' types may be older than src/: ${why}`);
+  }
 }
 
 const usage = `Usage: fmalab notebooks [--only NAME]... [--out DIR] [--html] [--report DIR] [--data DIR] [--timeout SECONDS] [--quiet]
