@@ -192,6 +192,7 @@ test("same seed → byte-identical files with 1 or 2 workers; another seed → d
     sampleRate: t.sampleRate,
     channels: t.channels,
     kbps: t.kbps,
+    encoder: "lame-wasm",
     duration: DURATION,
     bad: null,
     id3: { title: "x", artist: "y", album: "z", track: "1" },

@@ -16,10 +16,10 @@ import {
 
 /** Debian packages providing the Python modules (all are installed together: one apt run). */
 export const JUPYTER_APT_PACKAGES = ["jupyter-nbconvert", "jupyter-client", "jupyter-notebook", "python3-nbclient", "python3-nbformat"];
-/** Debian packages of the native audio path (libmpg123, libsoxr; the WASM path runs without them). */
-export const AUDIO_APT_PACKAGES = ["libmpg123-0", "libsoxr0"];
+/** Debian packages of the native audio path (libmpg123, libsoxr; libmp3lame encodes the synthetic dataset; the WASM path runs without them). */
+export const AUDIO_APT_PACKAGES = ["libmpg123-0", "libsoxr0", "libmp3lame0"];
 /** Homebrew formulae providing the same libraries on macOS. */
-export const AUDIO_BREW_FORMULAE = ["mpg123", "libsoxr"];
+export const AUDIO_BREW_FORMULAE = ["mpg123", "libsoxr", "lame"];
 
 /** The pip command for everything else (a venv/conda Python, macOS, non-root). */
 export const JUPYTER_PIP_COMMAND = "python3 -m pip install nbconvert nbclient jupyter_client nbformat notebook";

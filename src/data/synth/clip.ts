@@ -2,7 +2,7 @@
 // threads and in-process, so output never depends on which thread rendered a clip.
 import { Rng } from "../../util/random";
 import { renderTexture } from "./audio";
-import { concatBytes, encodeMp3, id3v2Tag, type Mp3Bitrate } from "./mp3";
+import { concatBytes, encodeMp3, id3v2Tag, type Mp3Bitrate, type Mp3Encoder } from "./mp3";
 import { derivedSeed, SEED_STREAM } from "./seeds";
 import { drawTexture, type SubgenreRef, type Texture } from "./textures";
 
@@ -16,6 +16,8 @@ export interface ClipJob {
   sampleRate: number;
   channels: 1 | 2;
   kbps: Mp3Bitrate;
+  /** Resolved once for the whole dataset (recorded in synth.json), so every clip has the same encoder. */
+  encoder: Mp3Encoder;
   duration: number;
   /** Known-bad mimicry: "no-audio" writes a tag and no frames, "short" a clip of 4–10% of `duration` (≥ 0.3 s). */
   bad: "no-audio" | "short" | null;
@@ -39,6 +41,6 @@ export async function renderClip(job: ClipJob): Promise<Uint8Array> {
   const rng = new Rng(derivedSeed(job.seed, job.trackId, SEED_STREAM.render));
   const duration = job.bad === "short" ? Math.max(0.3, job.duration * (0.04 + 0.06 * rng.next())) : job.duration;
   const pcm = renderTexture(texture, rng, { sampleRate: job.sampleRate, channels: job.channels, duration });
-  const frames = await encodeMp3(pcm, job.sampleRate, job.kbps);
+  const frames = await encodeMp3(pcm, job.sampleRate, job.kbps, job.encoder);
   return concatBytes([tag, frames]);
 }

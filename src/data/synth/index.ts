@@ -36,6 +36,9 @@ export {
 } from "./textures";
 export { renderTexture as renderSynthTexture } from "./audio";
 export { encodeMp3 as encodeSynthMp3 } from "./mp3";
+import { mp3EncoderInfo, resolveMp3Encoder, type Mp3Encoder } from "./mp3";
+import { nativeLame } from "../../native/lame";
+import { computeSettings, type AudioEngine } from "../../native/settings";
 
 /** Bumped whenever the generator's output changes (recorded in synth.json; a mismatch forces a new dir). */
 export const SYNTH_VERSION = 1;
@@ -54,6 +57,8 @@ export interface SynthOptions {
   workers?: number;
   /** Add the 6 known-bad fma_small ids: 3 clips without audio, 3 far shorter than `duration`. */
   withBadClips?: boolean;
+  /** Which LAME encodes the clips: `auto` (default) = libmp3lame when it loads, else its WASM build; `wasm`; `native`. */
+  encoder?: AudioEngine;
   /** Progress on stderr (default true: a bar on a terminal, a plain line every few seconds elsewhere; off with --quiet). */
   progress?: boolean;
 }
@@ -87,6 +92,7 @@ interface ResolvedOptions {
   duration: number;
   workers: number;
   withBadClips: boolean;
+  encoder: Mp3Encoder;
   progress: boolean;
 }
 
@@ -108,6 +114,7 @@ function resolveOptions(opts: SynthOptions): ResolvedOptions {
     duration,
     workers,
     withBadClips: opts.withBadClips ?? false,
+    encoder: resolveMp3Encoder(opts.encoder ?? computeSettings().audio),
     progress: opts.progress ?? true,
   };
 }
@@ -135,6 +142,8 @@ function manifestFor(o: ResolvedOptions, tracks: readonly SynthTrack[], status: 
     duration: o.duration,
     withBadClips: o.withBadClips,
     status,
+    // Part of the dataset's identity: the same seed gives the same bytes with the same encoder.
+    encoder: mp3EncoderInfo(o.encoder),
     subset: "small",
     genres: [...FMA_SMALL_GENRES],
     splits: { training: per("training"), validation: per("validation"), test: per("test") },
@@ -175,6 +184,14 @@ function checkTarget(o: ResolvedOptions, p: ReturnType<typeof synthPaths>): void
     }
     return;
   }
+  // A dataset being generated keeps the encoder it began with, so that all its clips share one.
+  const begun = (m.encoder as { name?: Mp3Encoder } | undefined)?.name;
+  if (m.status === "generating" && begun && begun !== o.encoder) {
+    if (begun === "lame-native" && o.encoder === "lame-wasm" && !nativeLame()) {
+      throw new UsageError(`${p.root} was begun with libmp3lame, which is not available now: delete it to regenerate with the WASM encoder, or install libmp3lame0`);
+    }
+    o.encoder = begun;
+  }
   const same = m.format === "fmalab-synth" && m.version === SYNTH_VERSION && m.seed === o.seed && m.tracks === o.tracks && m.duration === o.duration && m.withBadClips === o.withBadClips;
   if (!same) {
     throw new UsageError(
@@ -194,6 +211,7 @@ function jobFor(o: ResolvedOptions, t: SynthTrack): ClipJob {
     sampleRate: t.sampleRate,
     channels: t.channels,
     kbps: t.kbps,
+    encoder: o.encoder,
     duration: o.duration,
     bad: t.bad,
     id3: {

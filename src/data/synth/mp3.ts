@@ -3,7 +3,33 @@
 // (≈1.8 s per 30 s clip vs ≈0.3 s), which would dominate dataset generation.
 import type { WasmMediaEncoder } from "wasm-media-encoders";
 
+import { effectiveLameQuality, encodeWithLame, nativeLame } from "../../native/lame";
+import type { AudioEngine } from "../../native/settings";
+
 export type Mp3Bitrate = 64 | 96 | 128;
+
+/** Which LAME 3.100 encodes: libmp3lame in-process, or its WebAssembly build (wasm-media-encoders). */
+export type Mp3Encoder = "lame-native" | "lame-wasm";
+
+/**
+ * LAME's algorithm quality on the native path: 7 (`lame -f`), measured ≈2.2× faster than 5 on a 30 s stereo
+ * clip (154 vs 338 ms, AMD EPYC) and ≈3.5× faster than the WASM build; ample for a synthetic dataset at 64–128 kbps.
+ */
+export const NATIVE_LAME_QUALITY = 7;
+
+/** The encoder an audio-engine setting gives: `auto` = native when libmp3lame loads, `wasm` = never. */
+export function resolveMp3Encoder(engine: AudioEngine): Mp3Encoder {
+  if (engine === "wasm") return "lame-wasm";
+  if (nativeLame()) return "lame-native";
+  if (engine === "native") throw new Error("FMALAB_AUDIO=native: libmp3lame (Debian libmp3lame0, Homebrew lame) is not available for MP3 encoding");
+  return "lame-wasm";
+}
+
+/** What synth.json records about an encoder. */
+export function mp3EncoderInfo(encoder: Mp3Encoder): { name: Mp3Encoder; lame: string; quality: number | null } {
+  if (encoder === "lame-native") return { name: encoder, lame: nativeLame()?.version ?? "unknown", quality: effectiveLameQuality(NATIVE_LAME_QUALITY) };
+  return { name: encoder, lame: "3.100 (wasm-media-encoders)", quality: null };
+}
 
 let encoderPromise: Promise<WasmMediaEncoder<"audio/mpeg">> | null = null;
 
@@ -16,8 +42,10 @@ function encoder(): Promise<WasmMediaEncoder<"audio/mpeg">> {
 }
 
 /** Encode float PCM (one array per channel, values in [-1, 1]) as constant-bit-rate MP3 frames. */
-export async function encodeMp3(channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate): Promise<Uint8Array> {
+export async function encodeMp3(channels: readonly Float32Array[], sampleRate: number, kbps: Mp3Bitrate, using: Mp3Encoder = "lame-wasm"): Promise<Uint8Array> {
   if (channels.length !== 1 && channels.length !== 2) throw new Error(`MP3 needs 1 or 2 channels, got ${channels.length}`);
+  if (channels.length === 2 && channels[0].length !== channels[1].length) throw new Error(`MP3 channels differ in length: ${channels[0].length} vs ${channels[1].length}`);
+  if (using === "lame-native") return encodeWithLame(channels, { sampleRate, kbps, quality: NATIVE_LAME_QUALITY });
   const enc = await encoder();
   // Keep the input rate (LAME would otherwise pick a lower one at low bit rates).
   enc.configure({ sampleRate, channels: channels.length as 1 | 2, bitrate: kbps, outputSampleRate: sampleRate as 44100 });
