@@ -361,8 +361,27 @@ function decodeWasm(audio: Uint8Array): Promise<RawDecode> {
 /** libmpg123 in-process: on two threads when asked and the split is clean, else on this one. */
 async function decodeNative(audio: Uint8Array, scan: StreamScan, mixToMono: boolean, threads: number): Promise<RawDecode> {
   const expected = scan.frames * scan.first.samplesPerFrame;
-  const split = threads > 1 ? await decodeWithMpg123Split(audio, expected, scan.first.channels, (r) => fromInterleaved(r, mixToMono)) : null;
+  const split = threads > 1 ? await decodeSplit(audio, expected, scan.first.channels, mixToMono) : null;
   return split ?? fromInterleaved(decodeWithMpg123(audio, expected, scan.first.channels), mixToMono);
+}
+
+/** The two-thread decode; mixing to mono, the first half is mixed while the second one decodes. */
+function decodeSplit(audio: Uint8Array, expected: number, channels: number, mixToMono: boolean): Promise<RawDecode | null> {
+  if (!mixToMono || channels !== 2) return decodeWithMpg123Split(audio, expected, channels, (r) => fromInterleaved(r, mixToMono));
+  const mono = new Float32Array(expected + 4096); // the split's own buffer bound
+  let mixed = 0;
+  const mix = (x: Float32Array, from: number, to: number) => {
+    for (let i = from, j = 2 * from; i < to; i++, j += 2) mono[i] = (x[j] + x[j + 1]) * 0.5;
+  };
+  const onHead = (head: Float32Array) => {
+    mixed = head.length >> 1;
+    mix(head, 0, mixed);
+  };
+  return decodeWithMpg123Split(audio, expected, channels, (r) => {
+    // (l + r)·0.5 rounded once to float32, as fromInterleaved.
+    mix(r.interleaved, mixed, r.frames);
+    return { channelData: [mono.subarray(0, r.frames)], samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings, channels: 2 };
+  }, onHead);
 }
 
 /** libmpg123's interleaved output (a reused buffer) copied out as channels, or as their mean. */

@@ -193,9 +193,15 @@ function startFeed(m: Mpg123Api, handle: unknown, bytes: Uint8Array): boolean {
  * decodeWithMpg123 on two threads: the first half on this one, the second half on a libuv thread (koffi
  * async) by a second handle that seeks there with 8 warm-up frames, so the samples are those of the
  * one-thread decode bit for bit. Returns null (the caller decodes on one thread) whenever the split is
- * not clean (`use` then never runs): a stereo/mono guess that does not hold, a stream shorter than the header walk says, any error.
+ * not clean (`use` then never runs; `onHead`, given the first half while the second decodes, may have): a stereo/mono guess that does not hold, a stream shorter than the header walk says, any error.
  */
-export async function decodeWithMpg123Split<T>(bytes: Uint8Array, expectedFrames: number, channels: number, use: (r: NativeDecodeResult) => T): Promise<T | null> {
+export async function decodeWithMpg123Split<T>(
+  bytes: Uint8Array,
+  expectedFrames: number,
+  channels: number,
+  use: (r: NativeDecodeResult) => T,
+  onHead?: (head: Float32Array) => void,
+): Promise<T | null> {
   const m = nativeMpg123();
   // One split at a time (its handle and buffer are its own); a concurrent call decodes on one thread.
   // Stereo only: on a lamejs mono tone the seeking handle's samples were not bit-identical (not yet understood).
@@ -223,6 +229,8 @@ export async function decodeWithMpg123Split<T>(bytes: Uint8Array, expectedFrames
     const enc = [0];
     const format = m.getformat(m.handle, rate, ch, enc) === MPG123_OK && ch[0] === channels && enc[0] === MPG123_ENC_FLOAT_32;
     m.close(m.handle); // before the await: a one-thread decode may take this handle meanwhile
+    // The caller's work on the first half overlaps the second half's decoding.
+    if (onHead && format && headFilled === head.length) onHead(head);
     const firstRc = await tailRead;
     const [tailFilled, tailRc] = readUntil(m, m.seekHandle, tail, (done[0] as number) / 4, firstRc);
     const clean = format && headFilled === head.length && headRc === MPG123_OK && (tailRc === MPG123_NEED_MORE || tailRc === MPG123_DONE);
