@@ -6,7 +6,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { decodeMp3, loadAudioBytes, resolveDecoder, resolveResampler, resampleAs, toMono } from "../../src/audio";
-import { resetMpg123ForTests } from "../../src/audio/mpg123-native";
+import { decodeWithMpg123, decodeWithMpg123Split, resetMpg123ForTests } from "../../src/audio/mpg123-native";
+import { scanMp3 } from "../../src/audio/decode";
 import { resetSoxrForTests } from "../../src/audio/soxr-native";
 import { resetNativeLibrariesForTests } from "../../src/native/library";
 import { audioEngines } from "../helpers/audio-engines";
@@ -131,6 +132,14 @@ test("[native] two-thread decode (second half by a seeking handle) is the one-th
       one.channels.forEach((ch, c) => assert.deepEqual(two.channels[c], ch, `${name} (mono ${mixToMono}) channel ${c}`));
     }
   }
+  // The split itself ran (not its one-thread fallback) and gave the same interleaved samples.
+  const [name, bytes] = clips[0];
+  const scan = scanMp3(bytes, name);
+  const audioBytes = bytes.subarray(scan.audioStart);
+  const expected = scan.frames * scan.first.samplesPerFrame;
+  const split = await decodeWithMpg123Split(audioBytes, expected, 2, (r) => r.interleaved.slice());
+  assert.ok(split, "the two-thread decode fell back on a clean stereo clip");
+  assert.deepEqual(split, decodeWithMpg123(audioBytes, expected, 2).interleaved);
   // Two at once: the second falls back to one thread and both still decode the same samples.
   const [a, b] = await Promise.all([decodeMp3(clips[0][1], "a", { engine: "native", threads: 2 }), decodeMp3(clips[0][1], "b", { engine: "native", threads: 2 })]);
   assert.deepEqual(a.channels, b.channels);
