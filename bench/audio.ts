@@ -161,6 +161,9 @@ function nativeMpg123(clipsDir: string, durations: Map<string, number>, runs: nu
 }
 
 interface EngineMeasurement {
+  /** Native decode threads of the stages below (2, the default for one clip). */
+  threads?: number;
+  one_thread?: { decode_ms: number; end_to_end_ms: number; cpu_end_to_end_ms: number };
   engine: AudioEngine;
   decoder: DecoderName;
   resampler: ResType;
@@ -179,7 +182,7 @@ interface EngineMeasurement {
 }
 
 /** Stage timings of one engine over the clips (medians over runs, then clips) and its parity. */
-async function measureEngine(engine: AudioEngine, clipsDir: string, files: string[], runs: number, shared: string | null): Promise<EngineMeasurement> {
+async function measureEngine(engine: AudioEngine, clipsDir: string, files: string[], runs: number, shared: string | null, threads: 1 | 2 = 2): Promise<EngineMeasurement> {
   configureCompute({ audio: engine });
   const resampler = resolveResampler(undefined, engine);
   const per = { decode: [] as number[], mono: [] as number[], logmel: [] as number[], e2e: [] as number[], cDecode: [] as number[], cMono: [] as number[], cLogmel: [] as number[], cE2e: [] as number[] };
@@ -201,7 +204,7 @@ async function measureEngine(engine: AudioEngine, clipsDir: string, files: strin
     let scale = 1;
     for (let r = 0; r < runs; r++) {
       // As loadAudioBytes: decoded and mixed to mono in one step (the native path mixes libmpg123's output).
-      const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file, { engine, mixToMono: true }));
+      const [decoded, tDecode] = await timeAsync(() => decodeMp3(bytes, file, { engine, mixToMono: true, threads }));
       clip.cDecode.push(cpuLast);
       decoder = decoded.decoder;
       const [y, tMono] = time(() => resampleAs(toMono(decoded.channels), decoded.sampleRate, 22050, resampler));
@@ -248,6 +251,7 @@ async function measureEngine(engine: AudioEngine, clipsDir: string, files: strin
   }
   return {
     engine,
+    threads: engine === "native" ? threads : undefined,
     decoder,
     resampler,
     decode_ms: round(median(per.decode)),
@@ -292,7 +296,13 @@ export async function run(argv: string[]): Promise<unknown> {
     const measured: Record<string, EngineMeasurement | { skipped: string }> = {};
     for (const engine of engines) {
       try {
-        measured[engine] = await measureEngine(engine, clipsDir, files, runs, shared);
+        const m = await measureEngine(engine, clipsDir, files, runs, shared);
+        if (engine === "native") {
+          // The default (2 decode threads) above; the cache workers' one-thread path beside it.
+          const one = await measureEngine(engine, clipsDir, files, runs, shared, 1);
+          m.one_thread = { decode_ms: one.decode_ms, end_to_end_ms: one.end_to_end_ms, cpu_end_to_end_ms: one.cpu_ms.end_to_end };
+        }
+        measured[engine] = m;
       } catch (err) {
         measured[engine] = { skipped: `not measured: ${(err as Error).message.split("\n")[0]}` };
       }

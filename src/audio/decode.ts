@@ -7,7 +7,7 @@
 import type { MPEGDecoder as MPEGDecoderType, MPEGDecodedAudio } from "mpg123-decoder";
 import type { AudioEngine } from "../native/settings";
 import { resolveDecoder, type DecoderName } from "./engine";
-import { decodeWithMpg123 } from "./mpg123-native";
+import { decodeWithMpg123, decodeWithMpg123Split, type NativeDecodeResult } from "./mpg123-native";
 
 export type AudioDecodeReason = "empty" | "no-audio" | "truncated" | "garbage" | "id3-only" | "not-mp3";
 
@@ -52,6 +52,11 @@ export interface DecodeOptions {
    * the native path mixes straight from libmpg123's interleaved output, one pass and no per-channel copies.
    */
   mixToMono?: boolean;
+  /**
+   * Threads for the native decode: 2 splits the stream in halves decoded at once (bit-identical to 1);
+   * 1 for callers that already keep every core busy (the cache workers). Default 1.
+   */
+  threads?: 1 | 2;
 }
 
 // ---------------------------------------------------------------- frame-header walk
@@ -353,9 +358,34 @@ function decodeWasm(audio: Uint8Array): Promise<RawDecode> {
   });
 }
 
-/** libmpg123 in-process (synchronous); interleaved output split into channels, or mixed to their mean. */
-function decodeNative(audio: Uint8Array, scan: StreamScan, mixToMono: boolean): RawDecode {
-  const r = decodeWithMpg123(audio, scan.frames * scan.first.samplesPerFrame, scan.first.channels);
+/** libmpg123 in-process: on two threads when asked and the split is clean, else on this one. */
+async function decodeNative(audio: Uint8Array, scan: StreamScan, mixToMono: boolean, threads: number): Promise<RawDecode> {
+  const expected = scan.frames * scan.first.samplesPerFrame;
+  const split = threads > 1 ? await decodeSplit(audio, expected, scan.first.channels, mixToMono) : null;
+  return split ?? fromInterleaved(decodeWithMpg123(audio, expected, scan.first.channels), mixToMono);
+}
+
+/** The two-thread decode; mixing to mono, the first half is mixed while the second one decodes. */
+function decodeSplit(audio: Uint8Array, expected: number, channels: number, mixToMono: boolean): Promise<RawDecode | null> {
+  if (!mixToMono || channels !== 2) return decodeWithMpg123Split(audio, expected, channels, (r) => fromInterleaved(r, mixToMono));
+  const mono = new Float32Array(expected + 4096); // the split's own buffer bound
+  let mixed = 0;
+  const mix = (x: Float32Array, from: number, to: number) => {
+    for (let i = from, j = 2 * from; i < to; i++, j += 2) mono[i] = (x[j] + x[j + 1]) * 0.5;
+  };
+  const onHead = (head: Float32Array) => {
+    mixed = head.length >> 1;
+    mix(head, 0, mixed);
+  };
+  return decodeWithMpg123Split(audio, expected, channels, (r) => {
+    // (l + r)·0.5 rounded once to float32, as fromInterleaved.
+    mix(r.interleaved, mixed, r.frames);
+    return { channelData: [mono.subarray(0, r.frames)], samplesDecoded: r.frames, sampleRate: r.sampleRate, warnings: r.warnings, channels: 2 };
+  }, onHead);
+}
+
+/** libmpg123's interleaved output (a reused buffer) copied out as channels, or as their mean. */
+function fromInterleaved(r: NativeDecodeResult, mixToMono: boolean): RawDecode {
   const channelData: Float32Array[] = [];
   if (mixToMono && r.channels === 2) {
     // (l + r)·0.5 rounded once to float32: toMono's (and numpy's float32 mean's) value.
@@ -388,7 +418,7 @@ export async function decodeMp3(bytes: Uint8Array, source = "<bytes>", opts: Dec
   const scan = scanMp3(bytes, source);
   const audio = scan.audioStart > 0 ? bytes.subarray(scan.audioStart) : bytes;
   const mixToMono = opts.mixToMono === true;
-  const out = decoderName === "libmpg123" ? decodeNative(audio, scan, mixToMono) : await decodeWasm(audio);
+  const out = decoderName === "libmpg123" ? await decodeNative(audio, scan, mixToMono, opts.threads ?? 1) : await decodeWasm(audio);
   const warnings = out.warnings;
   const announcedShort = scan.announcedFrames !== null && scan.frames + 1 < scan.announcedFrames;
   const truncated = scan.cutInFrame || announcedShort;

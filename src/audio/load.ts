@@ -23,6 +23,8 @@ export interface LoadOptions {
   engine?: AudioEngine;
   /** Less decoded audio than this is an error (seconds). Default 1. */
   minDurationS?: number;
+  /** Native decode threads (see DecodeOptions.threads): 2 for one clip at a time, 1 in the cache workers. Default 2. */
+  threads?: 1 | 2;
 }
 
 export interface LoadedAudio {
@@ -55,7 +57,7 @@ export async function loadAudioBytes(bytes: Uint8Array, source: string, opts: Lo
   const sr = opts.sr === undefined ? 22050 : opts.sr;
   const resType = resolveResampler(requestedResType(opts), opts.engine);
   const mono = opts.mono !== false;
-  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS, engine: opts.engine, mixToMono: mono });
+  const decoded = await decodeMp3(bytes, source, { minDurationS: opts.minDurationS, engine: opts.engine, mixToMono: mono, threads: opts.threads ?? 2 });
   let pcm = mono ? toMono(decoded.channels) : decoded.channels[0];
   if (opts.durationS !== undefined) {
     // librosa offsets/durations are in source samples, cut before resampling.

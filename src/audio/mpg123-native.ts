@@ -15,6 +15,7 @@ export const MPG123_CANDIDATES = {
 // mpg123.h (API ≥ 45): parameter keys, flags, return codes, encodings.
 const MPG123_ADD_FLAGS = 2;
 const MPG123_REMOVE_FLAGS = 13;
+const MPG123_PREFRAMES = 16;
 const MPG123_QUIET = 0x20;
 const MPG123_GAPLESS = 0x40;
 const MPG123_FORCE_FLOAT = 0x400;
@@ -31,7 +32,10 @@ type Fn = (...args: unknown[]) => unknown;
 interface Mpg123Api {
   lib: NativeLibrary;
   handle: unknown;
+  /** A second handle for the second half of a two-thread decode (it seeks with warm-up frames). */
+  seekHandle: unknown;
   feed: Fn;
+  feedseek: Fn;
   read: Fn;
   openFeed: Fn;
   close: Fn;
@@ -49,13 +53,14 @@ export function resetMpg123ForTests(c: LibraryCandidates = MPG123_CANDIDATES): v
 
 let api: Mpg123Api | null | undefined;
 
-function bind(lib: KoffiLibrary): Omit<Mpg123Api, "lib" | "handle"> & { init: Fn; create: Fn; param: Fn } {
+function bind(lib: KoffiLibrary): Omit<Mpg123Api, "lib" | "handle" | "seekHandle"> & { init: Fn; create: Fn; param: Fn } {
   return {
     init: lib.func("int mpg123_init(void)"),
     create: lib.func("void* mpg123_new(const char* decoder, _Out_ int* error)"),
     param: lib.func("int mpg123_param(void* mh, int type, long value, double fvalue)"),
     openFeed: lib.func("int mpg123_open_feed(void* mh)"),
     feed: lib.func("int mpg123_feed(void* mh, const uint8_t* in, size_t size)"),
+    feedseek: lib.func("long mpg123_feedseek(void* mh, long sampleoff, int whence, _Out_ long* input_offset)"),
     read: lib.func("int mpg123_read(void* mh, float* out, size_t bytes, _Out_ size_t* done)"),
     close: lib.func("int mpg123_close(void* mh)"),
     getformat: lib.func("int mpg123_getformat(void* mh, _Out_ long* rate, _Out_ int* channels, _Out_ int* encoding)"),
@@ -72,13 +77,21 @@ export function nativeMpg123(): Mpg123Api | null {
   try {
     const f = bind(lib.lib);
     if (f.init() !== MPG123_OK) return null;
-    const err = [0];
-    const handle = f.create(null, err);
-    if (!handle) return null;
     const flags = MPG123_FORCE_FLOAT | MPG123_GAPLESS | MPG123_NO_FRANKENSTEIN | MPG123_QUIET;
-    f.param(handle, MPG123_REMOVE_FLAGS, MPG123_AUTO_RESAMPLE, 1.0);
-    f.param(handle, MPG123_ADD_FLAGS, flags, 1.0);
-    api = { lib, handle, feed: f.feed, read: f.read, openFeed: f.openFeed, close: f.close, getformat: f.getformat, strerror: f.strerror };
+    const newHandle = (): unknown => {
+      const handle = f.create(null, [0]);
+      if (!handle) return null;
+      f.param(handle, MPG123_REMOVE_FLAGS, MPG123_AUTO_RESAMPLE, 1.0);
+      f.param(handle, MPG123_ADD_FLAGS, flags, 1.0);
+      // Frames decoded before a seek target (bit reservoir, IMDCT overlap, synthesis history): with 8 the
+      // samples after the seek are bit-identical to a decode from the start (tested).
+      f.param(handle, MPG123_PREFRAMES, 8, 1.0);
+      return handle;
+    };
+    const handle = newHandle();
+    const seekHandle = newHandle();
+    if (!handle || !seekHandle) return null;
+    api = { lib, handle, seekHandle, feed: f.feed, feedseek: f.feedseek, read: f.read, openFeed: f.openFeed, close: f.close, getformat: f.getformat, strerror: f.strerror };
   } catch {
     api = null;
   }
@@ -96,6 +109,8 @@ export interface NativeDecodeResult {
 }
 
 let scratch = new Float32Array(0);
+let splitScratch = new Float32Array(0);
+let splitBusy = false;
 
 /**
  * Decode a whole MP3 byte stream with libmpg123. `expectedFrames` (PCM frames, from the header walk) sizes
@@ -154,5 +169,77 @@ export function decodeWithMpg123(bytes: Uint8Array, expectedFrames: number, maxC
     return { interleaved: out.subarray(0, frames * channels), channels, sampleRate, frames, warnings };
   } finally {
     m.close(m.handle);
+  }
+}
+
+/** mpg123_read into `out` until it is full or the stream ends; [floats written, last return code]. */
+function readUntil(m: Mpg123Api, handle: unknown, out: Float32Array, first: number, firstRc: number): [number, number] {
+  let filled = first;
+  let rc = firstRc;
+  const done = [0];
+  while ((rc === MPG123_OK || rc === MPG123_NEW_FORMAT) && filled < out.length) {
+    rc = m.read(handle, out.subarray(filled), (out.length - filled) * 4, done) as number;
+    filled += (done[0] as number) / 4;
+  }
+  return [filled, rc];
+}
+
+function startFeed(m: Mpg123Api, handle: unknown, bytes: Uint8Array): boolean {
+  m.close(handle);
+  return m.openFeed(handle) === MPG123_OK && m.feed(handle, bytes, bytes.length) === MPG123_OK;
+}
+
+/**
+ * decodeWithMpg123 on two threads: the first half on this one, the second half on a libuv thread (koffi
+ * async) by a second handle that seeks there with 8 warm-up frames, so the samples are those of the
+ * one-thread decode bit for bit. Returns null (the caller decodes on one thread) whenever the split is
+ * not clean (`use` then never runs; `onHead`, given the first half while the second decodes, may have): a stereo/mono guess that does not hold, a stream shorter than the header walk says, any error.
+ */
+export async function decodeWithMpg123Split<T>(
+  bytes: Uint8Array,
+  expectedFrames: number,
+  channels: number,
+  use: (r: NativeDecodeResult) => T,
+  onHead?: (head: Float32Array) => void,
+): Promise<T | null> {
+  const m = nativeMpg123();
+  // One split at a time (its handle and buffer are its own); a concurrent call decodes on one thread.
+  // Stereo only: on a lamejs mono tone the seeking handle's samples were not bit-identical (not yet understood).
+  if (!m || splitBusy || channels !== 2 || expectedFrames < 8 * 1152 * 4) return null;
+  splitBusy = true;
+  const split = Math.floor(expectedFrames / 2);
+  const size = (expectedFrames + 4096) * channels;
+  if (splitScratch.length < size) splitScratch = new Float32Array(size);
+  const out = splitScratch;
+  const head = out.subarray(0, split * channels);
+  const tail = out.subarray(split * channels, size);
+  try {
+    if (!startFeed(m, m.handle, bytes) || !startFeed(m, m.seekHandle, bytes)) return null;
+    const inOffset = [0];
+    if ((m.feedseek(m.seekHandle, split, 0, inOffset) as number) < 0) return null;
+    const off = inOffset[0] as number;
+    if (off < bytes.length && m.feed(m.seekHandle, bytes.subarray(off), bytes.length - off) !== MPG123_OK) return null;
+    const done = [0];
+    const tailRead = new Promise<number>((resolve, reject) => {
+      (m.read as Fn & { async: Fn }).async(m.seekHandle, tail, tail.length * 4, done, (err: unknown, rc: number) => (err ? reject(err) : resolve(rc)));
+    });
+    const [headFilled, headRc] = readUntil(m, m.handle, head, 0, MPG123_OK);
+    const rate = [0];
+    const ch = [0];
+    const enc = [0];
+    const format = m.getformat(m.handle, rate, ch, enc) === MPG123_OK && ch[0] === channels && enc[0] === MPG123_ENC_FLOAT_32;
+    m.close(m.handle); // before the await: a one-thread decode may take this handle meanwhile
+    // The caller's work on the first half overlaps the second half's decoding.
+    if (onHead && format && headFilled === head.length) onHead(head);
+    const firstRc = await tailRead;
+    const [tailFilled, tailRc] = readUntil(m, m.seekHandle, tail, (done[0] as number) / 4, firstRc);
+    const clean = format && headFilled === head.length && headRc === MPG123_OK && (tailRc === MPG123_NEED_MORE || tailRc === MPG123_DONE);
+    if (!clean) return null;
+    const frames = split + Math.floor(tailFilled / channels);
+    // `use` reads the shared buffer before the next split may write it.
+    return use({ interleaved: out.subarray(0, frames * channels), channels, sampleRate: rate[0] as number, frames, warnings: [] });
+  } finally {
+    m.close(m.seekHandle);
+    splitBusy = false;
   }
 }

@@ -48,7 +48,7 @@ export async function processClip(job: CacheJob, params: CacheParams, cacheDir: 
     // Exactly the decoder and resampler params.json names (an error, not a silent switch, if one is gone).
     // (WASM decoding with soxr_hq: libmpg123 absent but libsoxr present, which only "auto" gives.)
     const engine = params.decoder === "libmpg123" ? "native" : params.resampler === "soxr_hq" ? "auto" : "wasm";
-    audio = await loadAudio(job.path, { sr, mono: true, resType: params.resampler, engine });
+    audio = await loadAudio(job.path, { sr, mono: true, resType: params.resampler, engine, threads: 1 });
   } catch (err) {
     if (err instanceof AudioDecodeError) {
       return { ...base, status: "failed", reason: err.reason, message: err.message };

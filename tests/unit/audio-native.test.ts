@@ -6,7 +6,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { decodeMp3, loadAudioBytes, resolveDecoder, resolveResampler, resampleAs, toMono } from "../../src/audio";
-import { resetMpg123ForTests } from "../../src/audio/mpg123-native";
+import { decodeWithMpg123, decodeWithMpg123Split, resetMpg123ForTests } from "../../src/audio/mpg123-native";
+import { scanMp3 } from "../../src/audio/decode";
 import { resetSoxrForTests } from "../../src/audio/soxr-native";
 import { resetNativeLibrariesForTests } from "../../src/native/library";
 import { audioEngines } from "../helpers/audio-engines";
@@ -113,4 +114,34 @@ test("absent libraries: auto falls back with one notice, native is an error nami
     resetMpg123ForTests();
     resetSoxrForTests();
   }
+});
+
+test("[native] two-thread decode (second half by a seeking handle) is the one-thread decode bit for bit", { skip: native.skip }, async (t) => {
+  const clips: [string, Uint8Array][] = [];
+  for (const [rate, channels] of [[44100, 2], [48000, 1], [22050, 2]] as const) {
+    clips.push([`${rate}-${channels}.mp3`, encodeToneMp3({ sampleRate: rate, channels, durationS: 6, kbps: 128, freqs: [440, 3000] })]);
+  }
+  const audio = sampleAudioDir();
+  if (audio) for (const f of fs.readdirSync(audio).filter((x) => x.endsWith(".mp3")).sort()) clips.push([f, new Uint8Array(fs.readFileSync(path.join(audio, f)))]);
+  for (const [name, bytes] of clips) {
+    for (const mixToMono of [false, true]) {
+      const one = await decodeMp3(bytes, name, { engine: "native", mixToMono, threads: 1 });
+      const two = await decodeMp3(bytes, name, { engine: "native", mixToMono, threads: 2 });
+      assert.equal(two.channels.length, one.channels.length, `${name}: channels`);
+      // Tolerance 0: the seeking handle's 8 warm-up frames rebuild the decoder state exactly.
+      one.channels.forEach((ch, c) => assert.deepEqual(two.channels[c], ch, `${name} (mono ${mixToMono}) channel ${c}`));
+    }
+  }
+  // The split itself ran (not its one-thread fallback) and gave the same interleaved samples.
+  const [name, bytes] = clips[0];
+  const scan = scanMp3(bytes, name);
+  const audioBytes = bytes.subarray(scan.audioStart);
+  const expected = scan.frames * scan.first.samplesPerFrame;
+  const split = await decodeWithMpg123Split(audioBytes, expected, 2, (r) => r.interleaved.slice());
+  assert.ok(split, "the two-thread decode fell back on a clean stereo clip");
+  assert.deepEqual(split, decodeWithMpg123(audioBytes, expected, 2).interleaved);
+  // Two at once: the second falls back to one thread and both still decode the same samples.
+  const [a, b] = await Promise.all([decodeMp3(clips[0][1], "a", { engine: "native", threads: 2 }), decodeMp3(clips[0][1], "b", { engine: "native", threads: 2 })]);
+  assert.deepEqual(a.channels, b.channels);
+  t.diagnostic(`${clips.length} clips identical`);
 });
