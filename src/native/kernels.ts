@@ -29,11 +29,6 @@ export interface NativeKernels {
   maxPoolGrad(x: Float32Array, dy: Float32Array, geometry: GeometryArray, dx: Float32Array): void;
   /** dx = x > 0 ? dy : alpha·dy; with nanIsNaN, NaN where x is NaN (tfjs-core's ReLU gradient, dy·step(x)). */
   leakyReluGrad(dy: Float32Array, x: Float32Array, alpha: number, dx: Float32Array, nanIsNaN: boolean): void;
-  /**
-   * y[r, o] = bias[o] + Σ_k col[r, k]·w[k, o] (bias null: 0; one value: broadcast) for convolutions with
-   * K = kH·kW·C ≤ 64, without an im2col matrix (first layers).
-   */
-  convNarrow(x: Float32Array, w: Float32Array, bias: Float32Array | null, geometry: GeometryArray, y: Float32Array): void;
   setThreads(n: number): void;
   threads(): number;
 }

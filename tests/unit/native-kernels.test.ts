@@ -7,7 +7,6 @@ import * as assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { loadNativeKernels, nativeKernelsError } from "../../src/native/kernels";
 import { im2colJs, col2imAddJs } from "../../src/tf/blas-kernels";
-import { convNarrowJs } from "../../src/tf/blas-kernels/conv";
 import type { ConvGeometry } from "../../src/tf/blas-kernels/gemm";
 import { geometryArray, setActiveNativeKernels, activeNativeKernels } from "../../src/tf/native-engine";
 import { batchNormTrainingGradient, channelMoments, normaliseChannels } from "../../src/tf/fused-ops/batch-norm-training";
@@ -57,20 +56,6 @@ for (const [why, g] of CASES) {
       kernels!.im2col(x, geometryArray(g), r0, r1, a);
       im2colJs(x, g, r0, r1, b);
       assert.deepEqual(a, b, `rows ${r0}..${r1}`);
-    }
-  });
-
-  test(`convNarrow native = JavaScript (bit for bit; no bias, one bias, a bias per channel): ${why}`, { skip: skip || K > 64 }, () => {
-    const x = randomArray(g.N * g.H * g.W * g.C, 2);
-    for (const O of [3, 8, 21]) {
-      const w = randomArray(K * O, 3);
-      for (const bias of [null, randomArray(1, 4), randomArray(O, 5)]) {
-        const a = new Float32Array(rows * O).fill(7);
-        const b = new Float32Array(rows * O).fill(-7);
-        kernels!.convNarrow(x, w, bias, geometryArray(g), a);
-        convNarrowJs(x, w, bias, g, b);
-        assert.deepEqual(a, b, `O = ${O}, bias ${bias ? bias.length : "none"}`);
-      }
     }
   });
 
@@ -154,7 +139,6 @@ test("the native kernels refuse wrong arguments with a clear error instead of wr
   const g = CASES[0][1];
   const x = new Float32Array(g.N * g.H * g.W * g.C);
   assert.throws(() => kernels!.im2col(x, geometryArray(g), 0, 10, new Float32Array(5)), /im2col: arrays too small/);
-  assert.throws(() => kernels!.convNarrow(x, new Float32Array(7), null, geometryArray(g), new Float32Array(1000)), /convNarrow: needs/);
   assert.throws(() => kernels!.im2col(new Float64Array(4) as unknown as Float32Array, geometryArray(g), 0, 1, new Float32Array(500)), /x: Float32Array/);
   assert.throws(() => kernels!.bnMoments(new Float32Array(7), 3, new Float32Array(3), new Float32Array(3)), /rows × channels/);
   assert.throws(() => kernels!.leakyReluGrad(new Float32Array(4), new Float32Array(5), 0, new Float32Array(5), false), /lengths differ/);

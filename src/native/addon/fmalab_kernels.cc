@@ -498,74 +498,6 @@ napi_value LeakyReluGrad(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
-// convNarrow(x, w, bias | null, geometry, y): y[r, o] = bias[o] + Σ_k col[r, k]·w[k, o] for convolutions with
-// K = kH·kW·C ≤ 64 values per output pixel (first layers on one channel): each pixel's K inputs are gathered on
-// the stack and its O outputs accumulated in registers, 8 channels at a time, so no im2col matrix is written
-// and no GEMM runs (a GEMM with K = 9 is bound by its output, and XNNPACK under Node runs on one thread).
-// Every output sums k = 0 … K−1 in order from the bias: the same bits for any thread count.
-constexpr int64_t kNarrowMaxK = 64;
-
-void ConvNarrowRows(const F32& x, const F32& w, const F32& bias, const Geometry& g, int64_t O, float* y, int64_t b, int64_t e) {
-  const int64_t K = g.kH * g.kW * g.C;
-  float col[kNarrowMaxK];
-  for (int64_t r = b; r < e; ++r) {
-    const int64_t j = r % g.oW, i = (r / g.oW) % g.oH, n = r / (g.oW * g.oH);
-    float* d = col;
-    for (int64_t a = 0; a < g.kH; ++a) {
-      const int64_t h = i * g.sH - g.pt + a * g.dH;
-      for (int64_t bb = 0; bb < g.kW; ++bb, d += g.C) {
-        const int64_t wc = j * g.sW - g.pl + bb * g.dW;
-        if (h < 0 || h >= g.H || wc < 0 || wc >= g.W) std::memset(d, 0, g.C * sizeof(float));
-        else std::memcpy(d, x.data + ((n * g.H + h) * g.W + wc) * g.C, g.C * sizeof(float));
-      }
-    }
-    float* yr = y + r * O;
-    int64_t o0 = 0;
-    for (; o0 + 8 <= O; o0 += 8) {
-      float acc[8];
-      for (int t = 0; t < 8; ++t) acc[t] = bias.length == 0 ? 0.f : bias.data[bias.length == 1 ? 0 : o0 + t];
-      for (int64_t k = 0; k < K; ++k) {
-        const float v = col[k];
-        const float* wk = w.data + k * O + o0;
-        for (int t = 0; t < 8; ++t) acc[t] += v * wk[t];
-      }
-      for (int t = 0; t < 8; ++t) yr[o0 + t] = acc[t];
-    }
-    for (; o0 < O; ++o0) {
-      float acc = bias.length == 0 ? 0.f : bias.data[bias.length == 1 ? 0 : o0];
-      for (int64_t k = 0; k < K; ++k) acc += col[k] * w.data[k * O + o0];
-      yr[o0] = acc;
-    }
-  }
-}
-
-napi_value ConvNarrow(napi_env env, napi_callback_info info) {
-  auto argv = Args(env, info, 5);
-  if (argv.empty()) return nullptr;
-  F32 x, w, bias{nullptr, 0}, y;
-  Geometry g;
-  napi_valuetype biasType;
-  napi_typeof(env, argv[2], &biasType);
-  if (!GetF32(env, argv[0], &x, "x: Float32Array") || !GetF32(env, argv[1], &w, "w: Float32Array") ||
-      (biasType != napi_null && !GetF32(env, argv[2], &bias, "bias: Float32Array or null")) || !GetGeometry(env, argv[3], &g) ||
-      !GetF32(env, argv[4], &y, "y: Float32Array"))
-    return nullptr;
-  const int64_t K = g.kH * g.kW * g.C;
-  const int64_t O = K > 0 ? w.length / K : 0;
-  const int64_t rows = g.N * g.oH * g.oW;
-  if (K <= 0 || K > kNarrowMaxK || O == 0 || w.length != K * O) {
-    napi_throw_range_error(env, nullptr, "convNarrow: needs 0 < kH·kW·C <= 64 and a [kH, kW, C, O] filter");
-    return nullptr;
-  }
-  if (g.N * g.H * g.W * g.C > x.length || rows * O > y.length || (bias.length != 0 && bias.length != 1 && bias.length != O)) {
-    napi_throw_range_error(env, nullptr, "convNarrow: x, y or bias too small for the geometry");
-    return nullptr;
-  }
-  std::lock_guard<std::mutex> lock(callMutex);
-  pool().For(rows, 256, [&](int64_t b, int64_t e) { ConvNarrowRows(x, w, bias, g, O, y.data, b, e); });
-  return Undefined(env);
-}
-
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   auto argv = Args(env, info, 1);
   if (argv.empty()) return nullptr;
@@ -589,7 +521,7 @@ NAPI_MODULE_INIT() {
     const char* name;
     napi_callback fn;
   } fns[] = {{"im2col", Im2col},   {"col2imAdd", Col2imAdd},     {"bnMoments", BnMoments},   {"bnNormalise", BnNormalise}, {"bnGrad", BnGrad},
-             {"maxPoolGrad", MaxPoolGrad}, {"leakyReluGrad", LeakyReluGrad}, {"convNarrow", ConvNarrow}, {"setThreads", SetThreads}, {"threads", Threads}};
+             {"maxPoolGrad", MaxPoolGrad}, {"leakyReluGrad", LeakyReluGrad}, {"setThreads", SetThreads}, {"threads", Threads}};
   for (const auto& f : fns) {
     napi_value v;
     napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.fn, nullptr, &v);

@@ -4,8 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import type { Blas } from "../../native/blas";
 import { applyActivation } from "./activation";
-import { activeNativeKernels, geometryArray } from "../native-engine";
-import { convForward, fillRows, geometryOf, heapF32, im2colJs, type ConvGeometry } from "./gemm";
+import { convForward, fillRows, geometryOf, heapF32, type ConvGeometry } from "./gemm";
 
 export interface ConvAttrs {
   strides: number | [number, number];
@@ -30,21 +29,13 @@ export function convInfo(xShape: number[], filterShape: number[], attrs: ConvAtt
 
 /**
  * Forward convolutions this narrow (K = kH·kW·C values per output pixel, e.g. a first layer on one channel)
- * are no GEMM: one with K = 9 is bound by writing its output, and XNNPACK does that in one pass (measured
- * 30 ms against 55 ms for 32×128×128×1 → 16 channels, 3×3); the native direct convolution does it on every core.
+ * stay on XNNPACK: a GEMM with K = 9 is bound by writing its output, and XNNPACK does that in one pass
+ * (measured 30 ms against 55 ms for 32×128×128×1 → 16 channels, 3×3).
  */
 export const MIN_FORWARD_K = 32;
 
 export function forwardOnBlas(filterShape: number[]): boolean {
   return filterShape[0] * filterShape[1] * filterShape[2] >= MIN_FORWARD_K;
-}
-
-/**
- * Narrow forward convolutions run as the native kernels' direct convolution when they are active (on every
- * core: XNNPACK under Node runs on one thread); otherwise they stay on XNNPACK.
- */
-export function forwardNarrowNative(filterShape: number[]): boolean {
-  return !forwardOnBlas(filterShape) && activeNativeKernels() !== null;
 }
 
 /** NHWC float32 rank-4 operands with no empty dimension: everything else stays on the wasm kernels. */
@@ -68,35 +59,14 @@ export function convBiasActivation(
   const O = info.outChannels;
   const out = backend.makeOutput([g.N, g.oH, g.oW, O], "float32");
   const y = heapF32(backend, out);
-  const native = activeNativeKernels();
-  if (!forwardOnBlas(filter.shape)) {
-    if (!native) throw new Error("convBiasActivation: a narrow convolution (K < 32) needs the native kernels");
-    native.convNarrow(heapF32(backend, x), heapF32(backend, filter), bias ? heapF32(backend, bias) : null, geometryArray(g), y);
-  } else {
-    let beta = 0;
-    if (bias) {
-      const b = heapF32(backend, bias);
-      if (b.length === 1) y.fill(b[0]);
-      else fillRows(y, b, g.N * g.oH * g.oW);
-      beta = 1;
-    }
-    convForward(blas, g, O, heapF32(backend, x), heapF32(backend, filter), y, beta);
+  let beta = 0;
+  if (bias) {
+    const b = heapF32(backend, bias);
+    if (b.length === 1) y.fill(b[0]);
+    else fillRows(y, b, g.N * g.oH * g.oW);
+    beta = 1;
   }
+  convForward(blas, g, O, heapF32(backend, x), heapF32(backend, filter), y, beta);
   applyActivation(y, activation, leakyreluAlpha);
   return out;
-}
-
-/** The JavaScript twin of the native convNarrow (the same sums in the same order), for its parity test. */
-export function convNarrowJs(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: ConvGeometry, y: Float32Array): void {
-  const K = g.kH * g.kW * g.C;
-  const O = w.length / K;
-  const col = new Float32Array(K);
-  for (let r = 0; r < g.N * g.oH * g.oW; r++) {
-    im2colJs(x, g, r, r + 1, col);
-    for (let o = 0; o < O; o++) {
-      let acc = bias ? bias[bias.length === 1 ? 0 : o] : 0;
-      for (let k = 0; k < K; k++) acc = Math.fround(acc + Math.fround(col[k] * w[k * O + o]));
-      y[r * O + o] = acc;
-    }
-  }
 }

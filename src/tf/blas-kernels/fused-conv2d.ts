@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { activeBlas, callFunc, type KernelArgs, type KernelFunc } from "./gemm";
 import { activationSupported } from "./activation";
-import { blasConvCase, convBiasActivation, convInfo, forwardNarrowNative, forwardOnBlas, type ConvAttrs } from "./conv";
+import { blasConvCase, convBiasActivation, convInfo, forwardOnBlas, type ConvAttrs } from "./conv";
 
 export function makeFusedConv2DBlas(fallback: KernelFunc) {
   return function fusedConv2DBlas(args: KernelArgs): tf.TensorInfo {
@@ -14,7 +14,7 @@ export function makeFusedConv2DBlas(fallback: KernelFunc) {
     const O = filter!.shape[3];
     const biasSize = bias ? tf.util.sizeFromShape(bias.shape) : 0;
     const biasOk = !bias || (bias.dtype === "float32" && (biasSize === 1 || (biasSize === O && bias.shape[bias.shape.length - 1] === O)));
-    if (!blas || preluActivationWeights || !activationSupported(attrs.activation) || !biasOk || !blasConvCase(attrs, x!, filter!) || !(forwardOnBlas(filter!.shape) || forwardNarrowNative(filter!.shape))) {
+    if (!blas || preluActivationWeights || !activationSupported(attrs.activation) || !biasOk || !blasConvCase(attrs, x!, filter!) || !forwardOnBlas(filter!.shape)) {
       return callFunc(fallback, args);
     }
     const info = convInfo(x!.shape, filter!.shape, attrs);
