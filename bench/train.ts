@@ -23,6 +23,7 @@ import { outputIsProbability } from "../src/eval/predict";
 import { batchGradients, dropoutLayers } from "../src/train/step";
 import { GradientReplicas } from "../src/train/data-parallel";
 import { median, peakRssMb } from "./stats";
+import { InPlaceSGDOptimizer } from "../src/tf/fused-ops/sgd";
 
 interface BenchModel {
   model: string; // zoo name
@@ -134,7 +135,7 @@ async function runOne(backend: string, name: string, steps: number, profile: boo
   const build = { seed: 1, inputShape: bm.inputShape };
   const model = createModel(bm.model, build);
   const optimizerName = bm.optimizer ?? "adam";
-  const optimizer = optimizerName === "sgd" ? tf.train.sgd(1e-3) : tf.train.adam(1e-3);
+  const optimizer = optimizerName === "sgd" ? new InPlaceSGDOptimizer(1e-3) : tf.train.adam(1e-3);
   const trainVars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const outputIsProb = outputIsProbability(model);
   // The training loop's own step (src/train/train.ts): gradients of the batch, then the optimizer.

@@ -11,6 +11,7 @@ import type { ConvGeometry } from "../../src/tf/blas-kernels/gemm";
 import { geometryArray, setActiveNativeKernels, activeNativeKernels } from "../../src/tf/native-engine";
 import { batchNormTrainingGradient, channelMoments, normaliseChannels } from "../../src/tf/fused-ops/batch-norm-training";
 import { FusedBatchNormalization } from "../../src/models/layers";
+import { InPlaceSGDOptimizer } from "../../src/tf/fused-ops/sgd";
 import { initBackend } from "../../src/tf";
 import { configureCompute, computeSettingsFromEnv } from "../../src/native/settings";
 import { randomArray, relMaxError } from "../helpers/tf-parity";
@@ -190,6 +191,44 @@ test("MaxPoolGrad and the Relu / LeakyRelu gradients: native = wasm kernels (tie
   ]);
   r.native.forEach((v, k) => assert.deepEqual(v, r.twin[k], `output ${k}`));
   tf.dispose([x, w]);
+});
+
+test("InPlaceSGDOptimizer: the native in-place update = tfjs's SGD bit for bit; shared memory takes tfjs's path", { skip }, async () => {
+  await tf.setBackend("wasm");
+  const shapes = [[7, 5], [300001], [3]];
+  let axpyCalls = 0;
+  const counting = { ...kernels!, axpy: (x: Float32Array, a: number, y: Float32Array) => (axpyCalls++, kernels!.axpy(x, a, y)) };
+  const run = (make: () => tf.Optimizer, withNative: boolean) => {
+    const was = activeNativeKernels();
+    setActiveNativeKernels(withNative ? counting : null);
+    try {
+      const vars = shapes.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(randomArray(s.reduce((a, b) => a * b), 30 + i), s), true, `sgd_parity_${withNative}_${i}`)));
+      // The third variable's memory is shared with a reshaped view: it must not change under the view.
+      const view = tf.reshape(vars[2], [3, 1]);
+      const before = Float32Array.from(view.dataSync());
+      const opt = make();
+      for (let step = 0; step < 3; step++) {
+        const grads = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(randomArray(v.size, 40 + 10 * step + i), v.shape) }));
+        opt.applyGradients(grads);
+        tf.dispose(grads.map((g) => g.tensor));
+      }
+      const out = vars.map((v) => Float32Array.from(v.dataSync()));
+      assert.deepEqual(Float32Array.from(view.dataSync()), before, "the view sharing the variable's first memory is unchanged");
+      const iterations = (opt as unknown as { iterations: number }).iterations;
+      tf.dispose([view, ...vars]);
+      opt.dispose();
+      return { out, iterations };
+    } finally {
+      setActiveNativeKernels(was);
+    }
+  };
+  const native = run(() => new InPlaceSGDOptimizer(0.037), true);
+  const tfjs = run(() => tf.train.sgd(0.037), false);
+  native.out.forEach((v, i) => assert.deepEqual(v, tfjs.out[i], `variable ${i}`));
+  assert.equal(native.iterations, tfjs.iterations);
+  // 3 steps × 2 unshared variables, plus the shared one from step 2 on (its first update replaced its memory).
+  assert.equal(axpyCalls, 8);
+  assert.throws(() => kernels!.axpy(new Float32Array(3), 1, new Float32Array(4)), /axpy: lengths differ/);
 });
 
 test("FusedBatchNormalization in training: native = tfjs-layers' BatchNormalization (y, gradients, moving stats)", { skip }, async () => {
