@@ -29,6 +29,8 @@ export interface NativeKernels {
   maxPoolGrad(x: Float32Array, dy: Float32Array, geometry: GeometryArray, dx: Float32Array): void;
   /** dx = x > 0 ? dy : alpha·dy; with nanIsNaN, NaN where x is NaN (tfjs-core's ReLU gradient, dy·step(x)). */
   leakyReluGrad(dy: Float32Array, x: Float32Array, alpha: number, dx: Float32Array, nanIsNaN: boolean): void;
+  /** y = x < 0 ? alpha·x : x (tfjs's LeakyRelu). */
+  leakyRelu(x: Float32Array, alpha: number, y: Float32Array): void;
   /** y += alpha·x in place (alpha·x rounded to float32 first, as tfjs's mul then add). */
   axpy(x: Float32Array, alpha: number, y: Float32Array): void;
   setThreads(n: number): void;

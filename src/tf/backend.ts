@@ -10,6 +10,7 @@ import { registerWasmTrainingKernels } from "./wasm-kernels";
 import { registerBlasKernels, setActiveBlas } from "./blas-kernels";
 import { registerBatchNormTraining } from "./fused-ops/batch-norm-training";
 import { registerActivationGradients } from "./fused-ops/activation-grad";
+import { registerNativeLeakyRelu } from "./fused-ops/leaky-relu";
 import { setActiveNativeKernels } from "./native-engine";
 import { loadNativeKernels, nativeKernelsError } from "../native/kernels";
 import { blasError, defaultBlasThreads, loadBlas } from "../native/blas";
@@ -124,6 +125,7 @@ export async function initBackend(opts: InitBackendOptions = {}): Promise<Backen
         loadWasmPackage();
         registerWasmTrainingKernels();
         registerBlasKernels();
+        registerNativeLeakyRelu();
         if (await tf.setBackend("wasm")) {
           await tf.ready();
           current = withBlas({ backend: "wasm", threads: 1, engine: "wasm", note: [...notes, WASM_THREADS_NOTE].join("; ") }, opts.threads);

@@ -193,6 +193,55 @@ test("MaxPoolGrad and the Relu / LeakyRelu gradients: native = wasm kernels (tie
   tf.dispose([x, w]);
 });
 
+test("LeakyRelu forward: native = the wasm package's kernel bit for bit, and = cpu (NaN, ±0, odd sizes, several alphas)", { skip }, async () => {
+  await tf.setBackend("wasm");
+  // Odd sizes around the pool's 65,536-value chunks; NaN, ±0 and ±Infinity pass through as tfjs defines.
+  const sizes = [1, 7, 65537, 3 * 65536 + 5];
+  let calls = 0;
+  const counting = { ...kernels!, leakyRelu: (x: Float32Array, a: number, y: Float32Array) => (calls++, kernels!.leakyRelu(x, a, y)) };
+  const outputs = (withNative: boolean): Float32Array[] => {
+    const was = activeNativeKernels();
+    setActiveNativeKernels(withNative ? counting : null);
+    try {
+      return sizes.flatMap((n, i) => {
+        const data = randomArray(n, 60 + i);
+        data[0] = NaN;
+        if (n > 4) [data[1], data[2], data[3], data[4]] = [-0, 0, -Infinity, Infinity];
+        return [0.01, 0.2, 1.5].map((alpha) => {
+          const x = tf.tensor1d(data);
+          const y = tf.leakyRelu(tf.reshape(x, n % 7 === 0 ? [n / 7, 7] : [n]), alpha);
+          const v = Float32Array.from(y.dataSync());
+          tf.dispose([x, y]);
+          return v;
+        });
+      });
+    } finally {
+      setActiveNativeKernels(was);
+    }
+  };
+  const native = outputs(true);
+  assert.equal(calls, sizes.length * 3, "every case ran on the native kernel");
+  const wasm = outputs(false);
+  await tf.setBackend("cpu");
+  const cpu = outputs(false);
+  await tf.setBackend("wasm");
+  native.forEach((v, k) => {
+    assert.deepEqual(v, wasm[k], `case ${k}: native vs the wasm package's kernel`);
+    const e = relMaxError(v.map((u) => (Number.isFinite(u) ? u : 0)), cpu[k].map((u) => (Number.isFinite(u) ? u : 0)));
+    assert.ok(e < 1e-6, `case ${k}: native vs cpu relative max error ${e}`);
+    assert.ok(Number.isNaN(v[0]) && Number.isNaN(cpu[k][0]), `case ${k}: NaN passes through`);
+  });
+  const int = tf.tensor1d([-3, 2], "int32");
+  calls = 0;
+  setActiveNativeKernels(counting);
+  const yi = tf.leakyRelu(int, 0.5);
+  assert.deepEqual(Array.from(yi.dataSync()), [-1.5, 2], "int32 input: the package's kernel (float32 out)");
+  assert.equal(calls, 0, "int32 input does not take the native kernel");
+  setActiveNativeKernels(kernels);
+  tf.dispose([int, yi]);
+  assert.throws(() => kernels!.leakyRelu(new Float32Array(3), 0.1, new Float32Array(4)), /leakyRelu: lengths differ/);
+});
+
 test("InPlaceSGDOptimizer: the native in-place update = tfjs's SGD bit for bit; shared memory takes tfjs's path", { skip }, async () => {
   await tf.setBackend("wasm");
   const shapes = [[7, 5], [300001], [3]];
